@@ -1,0 +1,140 @@
+"""The acquirer port ("connector"): what EcomGate asks of a card processor.
+
+Every call takes and returns frozen dataclasses, so a connector is a pure adapter between
+these shapes and its processor's wire protocol.  An answer a connector cannot interpret
+must come back as ``Outcome.PENDING``, never as approval.
+
+The emulator (``acquirers/emulator``) is the first implementation; a real connector passes
+the same contract suite (``tests/contract``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Outcome(enum.Enum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    #: the issuer wants the cardholder authenticated first (3-D Secure); see ``challenge``
+    CHALLENGE = "challenge"
+    #: the processor's answer is unknown (timeout, unparseable): never treated as paid
+    PENDING = "pending"
+
+
+@dataclass(frozen=True, repr=False)
+class CardData:
+    """Card details as typed by the buyer.  Lives in memory only, never stored or logged."""
+
+    pan: str
+    expiry_year: int  # four digits
+    expiry_month: int  # 1..12
+    cvc: str | None
+    cardholder_name: str = ""
+
+    @property
+    def masked_pan(self) -> str:
+        return f"{self.pan[:6]}**{self.pan[-4:]}"
+
+    def __repr__(self) -> str:  # keeps the PAN and CVC out of tracebacks and logs
+        return (
+            f"CardData(pan={self.masked_pan!r}, expiry={self.expiry_year}{self.expiry_month:02d})"
+        )
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    order_id: str
+    merchant_login: str
+    amount: int  # minor units
+    currency: str  # ISO 4217 numeric, e.g. "643"
+    card: CardData
+    #: True for registerPreAuth.do orders: hold only, deposit later
+    two_phase: bool
+    description: str = ""
+    ip: str | None = None
+    #: FORCE_TDS / FORCE_SSL features of the order
+    force_3ds: bool = False
+    skip_3ds: bool = False
+    #: where the emulated (or real) ACS must post the cardholder back (finish3ds.do)
+    term_url: str = ""
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ThreeDSChallenge:
+    """3-D Secure 1 style challenge: the browser POSTs PaReq, MD, TermUrl to acs_url."""
+
+    acs_url: str
+    pa_req: str
+    md: str  # the gateway's order id
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    outcome: Outcome
+    action_code: int  # spec §5.4: 0 approved, otherwise the decline reason
+    approval_code: str | None = None  # 6 characters, on approval
+    auth_ref_num: str | None = None  # RRN, 12 digits
+    terminal_id: str | None = None
+    payment_system: str | None = None  # VISA, MASTERCARD, MIR, MAESTRO, ...
+    eci: str | None = None
+    challenge: ThreeDSChallenge | None = None
+    message: str = ""  # processor's free text, for logs and the dashboard
+
+
+@dataclass(frozen=True)
+class ThreeDSCompletion:
+    """What the ACS posted back to finish3ds.do."""
+
+    order_id: str
+    md: str
+    pa_res: str
+    amount: int
+    currency: str
+    two_phase: bool
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    """deposit, reverse or refund of an earlier authorization."""
+
+    order_id: str
+    amount: int
+    currency: str
+    auth_ref_num: str | None
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    outcome: Outcome  # APPROVED, DECLINED or PENDING
+    action_code: int
+    reference_number: str | None = None  # 12 digits
+    approval_code: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    three_ds: bool = True
+    partial_deposit: bool = True
+    partial_refund: bool = True
+    reverse_deposited: bool = True
+    extra: dict[str, bool] = field(default_factory=dict)
+
+
+class Acquirer(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult: ...
+
+    async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult: ...
+
+    async def deposit(self, request: OperationRequest) -> OperationResult: ...
+
+    async def reverse(self, request: OperationRequest) -> OperationResult: ...
+
+    async def refund(self, request: OperationRequest) -> OperationResult: ...

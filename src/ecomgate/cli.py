@@ -1,0 +1,271 @@
+"""``ecomgate``: serve | merchant | db | demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from ecomgate import config, storage
+from ecomgate.config import Settings
+from ecomgate.domain.errors import GatewayError
+from ecomgate.services import merchants as merchant_service
+from ecomgate.services.context import Policy, Services
+from ecomgate.storage import migrate
+from ecomgate.web.api.messages import message
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return config.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+class _NoAcquirer:
+    """Administration commands never reach an acquirer."""
+
+    name = "none"
+
+    def __getattr__(self, item: str) -> Any:  # pragma: no cover - defensive
+        raise RuntimeError("no acquirer in administration commands")
+
+
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def main() -> T:
+        store = await storage.open_store(settings.resolved_database_url, **settings.store_options())
+        services = Services(
+            store=store,
+            acquirer=_NoAcquirer(),  # type: ignore[arg-type]
+            policy=Policy(
+                enabled_currencies=frozenset(settings.currencies),
+                public_url=settings.resolved_public_url,
+            ),
+        )
+        try:
+            return await work(services)
+        finally:
+            await store.close()
+
+    _upgrade(settings, quiet=True)
+    try:
+        return asyncio.run(main())
+    except GatewayError as exc:
+        raise click.ClickException(message(exc.key, "en", **exc.params)) from exc
+
+
+def _upgrade(settings: Settings, *, quiet: bool) -> None:
+    try:
+        applied = migrate.upgrade(settings.resolved_database_url)
+    except Exception as exc:
+        raise click.ClickException(f"database migration failed: {exc}") from exc
+    if applied and not quiet:
+        click.echo(f"applied migrations: {', '.join(applied)}")
+
+
+@click.group()
+@click.version_option(package_name="ecomgate")
+def main() -> None:
+    """EcomGate: a self-hosted card payment gateway speaking the eCommerce API v1."""
+
+
+# -- serve ---------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on [ECOMGATE_HOST, 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="Port [ECOMGATE_PORT, 8080]")
+@click.option("--workers", type=int, default=None, help="Worker processes [ECOMGATE_WORKERS, 1]")
+@click.option("--database-url", default=None, help="[ECOMGATE_DATABASE_URL]")
+@click.option("--public-url", default=None, help="Base of formUrl [ECOMGATE_PUBLIC_URL]")
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    database_url: str | None,
+    public_url: str | None,
+) -> None:
+    """Run the gateway (migrations are applied first)."""
+    import uvicorn
+
+    # worker processes read their settings from the environment, so flags go there too
+    for name, value in (
+        ("ECOMGATE_HOST", host),
+        ("ECOMGATE_PORT", port),
+        ("ECOMGATE_WORKERS", workers),
+        ("ECOMGATE_DATABASE_URL", database_url),
+        ("ECOMGATE_PUBLIC_URL", public_url),
+    ):
+        if value is not None:
+            os.environ[name] = str(value)
+    settings = _settings()
+    _upgrade(settings, quiet=False)
+    click.echo(
+        f"EcomGate on http://{settings.host}:{settings.port} "
+        f"(database: {settings.resolved_database_url.split('://')[0]}, "
+        f"public URL: {settings.resolved_public_url})"
+    )
+    uvicorn.run(
+        "ecomgate.web.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        log_level=settings.log_level,
+        access_log=False,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=5,
+    )
+
+
+# -- merchants -----------------------------------------------------------------------
+@main.group()
+def merchant() -> None:
+    """Create, list and update merchants."""
+
+
+def _merchant_json(m: Any) -> dict[str, Any]:
+    return {
+        "login": m.login,
+        "name": m.name,
+        "currency": m.default_currency,
+        "permissions": sorted(m.permissions),
+        "settings": m.settings.to_dict()
+        | {"callback_secret": "***" if m.settings.callback_secret else ""},
+        "token": bool(m.token_hash),
+    }
+
+
+@merchant.command("create")
+@click.option("--login", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="")
+@click.option("--currency", default="643", show_default=True)
+@click.option("--permission", "permissions", multiple=True, help="Extra permission (repeatable)")
+def merchant_create(
+    login: str, password: str, name: str, currency: str, permissions: tuple[str, ...]
+) -> None:
+    """Create a merchant API user."""
+    created = _run(
+        _settings(),
+        lambda s: merchant_service.create_merchant(
+            s, login=login, password=password, name=name, currency=currency, permissions=permissions
+        ),
+    )
+    click.echo(f"created merchant {created.login} ({', '.join(sorted(created.permissions))})")
+
+
+@merchant.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output")
+def merchant_list(as_json: bool) -> None:
+    """List merchants."""
+    found = _run(_settings(), merchant_service.list_merchants)
+    if as_json:
+        click.echo(json.dumps([_merchant_json(m) for m in found], indent=2))
+        return
+    if not found:
+        click.echo("no merchants yet: ecomgate merchant create --login LOGIN --password PASSWORD")
+        return
+    for m in found:
+        click.echo(
+            f"{m.login:<24} {m.name:<24} {m.default_currency}  {','.join(sorted(m.permissions))}"
+        )
+
+
+@merchant.command("token")
+@click.argument("login")
+def merchant_token(login: str) -> None:
+    """Issue a static API token (spec §1.4); it replaces any earlier one."""
+    token = _run(_settings(), lambda s: merchant_service.issue_token(s, login))
+    click.echo(token)
+
+
+@merchant.command("update")
+@click.argument("login")
+@click.option("--password", default=None)
+@click.option("--name", default=None)
+@click.option("--currency", default=None)
+@click.option("--grant", multiple=True, help="Permission to add (repeatable)")
+@click.option("--revoke", multiple=True, help="Permission to remove (repeatable)")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Merchant setting, e.g. max_attempts=3, session_timeout_secs=600, "
+    "order_number_required=true, language=en, callback_url=https://...",
+)
+def merchant_update(
+    login: str,
+    password: str | None,
+    name: str | None,
+    currency: str | None,
+    grant: tuple[str, ...],
+    revoke: tuple[str, ...],
+    assignments: tuple[str, ...],
+) -> None:
+    """Change a merchant's password, permissions or settings."""
+    settings: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        settings[key] = _setting_value(raw)
+    updated = _run(
+        _settings(),
+        lambda s: merchant_service.update_merchant(
+            s,
+            login,
+            password=password,
+            name=name,
+            currency=currency,
+            grant=grant,
+            revoke=revoke,
+            settings=settings,
+        ),
+    )
+    click.echo(json.dumps(_merchant_json(updated), indent=2))
+
+
+def _setting_value(raw: str) -> Any:
+    low = raw.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if raw.isdigit():
+        return int(raw)
+    return raw
+
+
+# -- database ------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    settings = _settings()
+    applied = migrate.upgrade(settings.resolved_database_url)
+    click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+
+@db.command("check")
+def db_check() -> None:
+    """Report pending migrations; exit 1 when there are any."""
+    settings = _settings()
+    todo = migrate.pending(settings.resolved_database_url)
+    if todo:
+        click.echo(f"pending migrations: {', '.join(todo)}")
+        sys.exit(1)
+    click.echo("schema is up to date")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,109 @@
+"""Settings from command-line flags and the environment (``ECOMGATE_*``).
+
+Everything has a default that works on a laptop with no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ecomgate.domain.money import CURRENCIES, DEFAULT_ENABLED
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if not value else int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: base of formUrl and of every link the gateway hands out
+    public_url: str = ""
+    currencies: tuple[str, ...] = DEFAULT_ENABLED
+    acquirer: str = "emulator"
+    #: sandbox controls (/sandbox/...) and test-card hints; off in production
+    sandbox: bool = True
+    #: secret for tokens handed to browsers (3-D Secure); by default one is generated and
+    #: kept in the database so that every gateway process shares it
+    secret_key: str = ""
+    log_level: str = "info"
+    workers: int = 1
+    sqlite_synchronous: str = "FULL"
+    pg_min_size: int = 2
+    pg_max_size: int = 10
+    pg_command_timeout: float = 10.0
+    pg_connect_timeout: float = 5.0
+    #: seconds between sweeps for expired orders and scheduled captures/reversals
+    sweep_interval: float = 1.0
+    #: spec §8: register.do success carries no errorCode unless this is on
+    register_success_error_code: bool = False
+    #: dates without zone in requests (expirationDate) are read in this zone (spec §8)
+    timezone: str = "Europe/Moscow"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ecomgate.db').as_posix()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def store_options(self) -> dict[str, Any]:
+        return {
+            "sqlite_synchronous": self.sqlite_synchronous,
+            "pg_min_size": self.pg_min_size,
+            "pg_max_size": self.pg_max_size,
+            "pg_command_timeout": self.pg_command_timeout,
+            "pg_connect_timeout": self.pg_connect_timeout,
+        }
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def from_env() -> Settings:
+    env = os.environ.get
+    currencies = tuple(
+        c.strip() for c in env("ECOMGATE_CURRENCIES", ",".join(DEFAULT_ENABLED)).split(",")
+    )
+    unknown = [c for c in currencies if c not in CURRENCIES]
+    if unknown:
+        raise ValueError(f"ECOMGATE_CURRENCIES: unknown ISO 4217 numeric codes {unknown}")
+    return Settings(
+        data_dir=Path(env("ECOMGATE_DATA_DIR", "data")),
+        database_url=env("ECOMGATE_DATABASE_URL", ""),
+        host=env("ECOMGATE_HOST", "127.0.0.1"),
+        port=_env_int("ECOMGATE_PORT", 8080),
+        public_url=env("ECOMGATE_PUBLIC_URL", ""),
+        currencies=currencies,
+        acquirer=env("ECOMGATE_ACQUIRER", "emulator"),
+        sandbox=_env_bool("ECOMGATE_SANDBOX", True),
+        secret_key=env("ECOMGATE_SECRET_KEY", ""),
+        log_level=env("ECOMGATE_LOG_LEVEL", "info"),
+        workers=_env_int("ECOMGATE_WORKERS", 1),
+        sqlite_synchronous=env("ECOMGATE_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        pg_min_size=_env_int("ECOMGATE_PG_POOL_MIN", 2),
+        pg_max_size=_env_int("ECOMGATE_PG_POOL_MAX", 10),
+        pg_command_timeout=float(env("ECOMGATE_PG_COMMAND_TIMEOUT", "10")),
+        pg_connect_timeout=float(env("ECOMGATE_PG_CONNECT_TIMEOUT", "5")),
+        sweep_interval=float(env("ECOMGATE_SWEEP_INTERVAL", "1")),
+        register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
+        timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),
+    )

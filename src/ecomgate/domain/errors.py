@@ -1,0 +1,61 @@
+"""Domain errors.  Each carries the API ``errorCode`` it maps to and a message key.
+
+The adapters turn them into the wire form (``errorCode``/``errorMessage``) in the caller's
+language; the domain only says *what* went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    """A business outcome that ends a request with a non-zero ``errorCode``."""
+
+    def __init__(self, error_code: int, key: str, **params: Any) -> None:
+        super().__init__(f"{error_code}:{key}:{params}")
+        self.error_code = error_code
+        self.key = key
+        self.params = params
+
+
+class OrderNumberError(GatewayError):
+    def __init__(self, key: str = "duplicate_order_number", **params: Any) -> None:
+        super().__init__(1, key, **params)
+
+
+class CurrencyError(GatewayError):
+    def __init__(self, **params: Any) -> None:
+        super().__init__(3, "unknown_currency", **params)
+
+
+class MissingParameter(GatewayError):
+    def __init__(self, name: str) -> None:
+        super().__init__(4, "missing_parameter", name=name)
+
+
+class InvalidParameter(GatewayError):
+    def __init__(self, name: str, key: str = "invalid_parameter", **params: Any) -> None:
+        super().__init__(5, key, name=name, **params)
+
+
+class AccessDenied(GatewayError):
+    def __init__(self, key: str = "access_denied") -> None:
+        super().__init__(5, key)
+
+
+class OrderNotFound(GatewayError):
+    def __init__(self) -> None:
+        super().__init__(6, "order_not_found")
+
+
+class WrongState(GatewayError):
+    """The order is not in a state that allows the operation (errorCode 7)."""
+
+    def __init__(self, key: str = "wrong_state", **params: Any) -> None:
+        super().__init__(7, key, **params)
+
+
+class SystemError_(GatewayError):
+    def __init__(self, key: str = "system_error", **params: Any) -> None:
+        super().__init__(7, key, **params)

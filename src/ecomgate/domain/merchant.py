@@ -1,0 +1,69 @@
+"""Merchants: who may call the API, and with which settings and permissions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Permission(enum.StrEnum):
+    DEPOSIT = "deposit"
+    PARTIAL_DEPOSIT = "partial-deposit"
+    REVERSE = "reverse"
+    #: reverse.do on a paid one-stage order (same bank day); BPC needs a permission for it
+    REVERSE_DEPOSITED = "reverse-deposited"
+    REFUND = "refund"
+    #: paymentorder.do: server-to-server card payment (PCI DSS merchants, automated tests)
+    CARD_PAYMENT_API = "card-payment-api"
+    BINDINGS = "bindings"
+    VERIFY = "verify"
+    AUTO_PAYMENT = "auto-payment"
+    #: act on behalf of other merchants with ``merchantLogin``
+    OTHER_MERCHANTS = "other-merchants"
+
+
+#: what ``ecomgate merchant create`` grants unless told otherwise
+DEFAULT_PERMISSIONS = frozenset(
+    {Permission.DEPOSIT, Permission.PARTIAL_DEPOSIT, Permission.REVERSE, Permission.REFUND}
+)
+
+
+@dataclass(frozen=True)
+class MerchantSettings:
+    #: when True, register.do without ``orderNumber`` is errorCode 4 instead of generating one
+    order_number_required: bool = False
+    #: order lifetime when the request gives none (spec §2.4)
+    session_timeout_secs: int = 1200
+    #: payment attempts per order (spec §2.5; default 1 as on BPC UAT)
+    max_attempts: int = 1
+    language: str = "ru"
+    #: the ``<page>`` part of formUrl: /payment/merchants/<page>/payment_<lang>.html
+    page: str = "ecom"
+    #: static callback URL (spec §4); "" = no callbacks
+    callback_url: str = ""
+    callback_method: str = "GET"
+    callback_secret: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> MerchantSettings:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Merchant:
+    id: str
+    login: str
+    name: str
+    password_hash: str
+    default_currency: str
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    settings: MerchantSettings = field(default_factory=MerchantSettings)
+    token_hash: str | None = None
+    created_at: int = 0
+
+    def may(self, permission: Permission) -> bool:
+        return permission.value in self.permissions

@@ -1,0 +1,82 @@
+"""The ledger: every authorization, deposit, reversal and refund is a record of its own.
+
+Order totals (``approvedAmount``, ``depositedAmount``, ``refundedAmount``) are derived from
+these records and never stored twice (design convention 3).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class OperationKind(enum.StrEnum):
+    AUTHORIZATION = "authorization"
+    DEPOSIT = "deposit"
+    REVERSAL = "reversal"
+    REFUND = "refund"
+
+
+class OperationState(enum.StrEnum):
+    #: sent to the acquirer, answer not recorded yet; reserves its amount
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+@dataclass
+class Operation:
+    id: str
+    order_id: str
+    kind: OperationKind
+    state: OperationState
+    amount: int
+    created_at: int  # epoch ms
+    action_code: int = 0
+    reference_number: str | None = None
+    approval_code: str | None = None
+    #: idempotency key given by the shop (``externalRefundId``)
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What ``paymentAmountInfo`` reports (spec §2.3 bookkeeping)."""
+
+    authorized: int  # approved authorizations
+    captured: int  # approved deposits
+    refunded: int  # approved refunds
+    reversed: bool
+    #: refunds sent to the acquirer but not answered yet (they reserve money)
+    pending_refunds: int = 0
+
+    @property
+    def approved_amount(self) -> int:
+        return 0 if self.reversed else self.authorized
+
+    @property
+    def deposited_amount(self) -> int:
+        return 0 if self.reversed else self.captured - self.refunded
+
+    @property
+    def refundable(self) -> int:
+        return self.deposited_amount - self.pending_refunds
+
+
+def totals(operations: Iterable[Operation]) -> Totals:
+    authorized = captured = refunded = pending_refunds = 0
+    reversed_ = False
+    for op in operations:
+        if op.state is OperationState.APPROVED:
+            if op.kind is OperationKind.AUTHORIZATION:
+                authorized += op.amount
+            elif op.kind is OperationKind.DEPOSIT:
+                captured += op.amount
+            elif op.kind is OperationKind.REFUND:
+                refunded += op.amount
+            elif op.kind is OperationKind.REVERSAL:
+                reversed_ = True
+        elif op.state is OperationState.PENDING and op.kind is OperationKind.REFUND:
+            pending_refunds += op.amount
+    return Totals(authorized, captured, refunded, reversed_, pending_refunds)

@@ -1,0 +1,183 @@
+"""register.do / registerPreAuth.do (spec §3.1, §3.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecomgate.domain import ids
+from ecomgate.domain.errors import (
+    CurrencyError,
+    GatewayError,
+    InvalidParameter,
+    MissingParameter,
+    OrderNumberError,
+)
+from ecomgate.domain.merchant import Merchant, Permission
+from ecomgate.domain.order import Order
+
+from .context import Services
+from .ports import DuplicateOrderNumber
+
+FEATURES = frozenset(
+    {
+        "AUTO_PAYMENT",
+        "VERIFY",
+        "FORCE_TDS",
+        "FORCE_SSL",
+        "FORCE_FULL_TDS",
+        "FORCE_CREATE_BINDING",
+        "PARTIAL_AUTHORIZATION",
+        "FORCE_PAYMENT_WAY",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RegisterCommand:
+    """A validated registration request (the web layer has checked types and lengths)."""
+
+    two_phase: bool
+    amount: int
+    return_url: str
+    currency: str | None = None
+    order_number: str | None = None
+    fail_url: str = ""
+    dynamic_callback_url: str = ""
+    description: str = ""
+    language: str | None = None
+    page_view: str = "DESKTOP"
+    client_id: str = ""
+    binding_id: str = ""
+    json_params: dict[str, str] = field(default_factory=dict)
+    order_bundle: Any = None
+    session_timeout_secs: int | None = None
+    expires_at: int | None = None  # from expirationDate, epoch ms
+    features: tuple[str, ...] = ()
+    email: str = ""
+    phone: str = ""
+    ip: str = ""
+    autocompletion_at: int | None = None
+    auto_reverse_at: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_features(merchant: Merchant, cmd: RegisterCommand) -> None:
+    unknown = [f for f in cmd.features if f not in FEATURES]
+    if unknown:
+        raise GatewayError(14, "invalid_features", value=unknown[0])
+    features = set(cmd.features)
+    if "AUTO_PAYMENT" in features and features & {"FORCE_TDS", "FORCE_SSL"}:
+        raise GatewayError(13, "incompatible_features")
+    if "VERIFY" in features and not merchant.may(Permission.VERIFY):
+        raise GatewayError(13, "verify_forbidden")
+    if "AUTO_PAYMENT" in features and not merchant.may(Permission.AUTO_PAYMENT):
+        raise GatewayError(13, "auto_payment_forbidden")
+    if "FORCE_CREATE_BINDING" in features and not cmd.client_id:
+        raise MissingParameter("clientId")
+
+
+def _check_bundle(cmd: RegisterCommand) -> None:
+    """orderBundle's cart must add up to ``amount`` (spec §3.1)."""
+    bundle = cmd.order_bundle
+    if bundle is None:
+        return
+    if not isinstance(bundle, dict):
+        raise InvalidParameter("orderBundle")
+    cart = bundle.get("cartItems")
+    if cart is None:
+        return
+    items = cart.get("items") if isinstance(cart, dict) else None
+    if not isinstance(items, list):
+        raise InvalidParameter("orderBundle", "bad_cart")
+    total = 0
+    for item in items:
+        value = item.get("itemAmount") if isinstance(item, dict) else None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidParameter("orderBundle", "bad_cart")
+        total += value
+    if total != cmd.amount:
+        raise InvalidParameter("orderBundle", "cart_total_mismatch", total=total)
+
+
+async def register(services: Services, merchant: Merchant, cmd: RegisterCommand) -> Order:
+    now = services.clock.now_ms()
+    currency = cmd.currency or merchant.default_currency
+    if currency not in services.policy.enabled_currencies:
+        raise CurrencyError(currency=currency)
+    _check_features(merchant, cmd)
+    if cmd.amount == 0 and "VERIFY" not in cmd.features:
+        raise InvalidParameter("amount", "zero_amount")
+    _check_bundle(cmd)
+
+    if cmd.expires_at is not None:
+        if cmd.expires_at <= now:
+            raise InvalidParameter("expirationDate", "date_in_past")
+        expires_at = cmd.expires_at
+    elif cmd.session_timeout_secs is not None:
+        if cmd.session_timeout_secs <= 0:
+            raise InvalidParameter("sessionTimeoutSecs")
+        expires_at = now + cmd.session_timeout_secs * 1000
+    else:
+        expires_at = now + merchant.settings.session_timeout_secs * 1000
+    if cmd.autocompletion_at is not None and cmd.auto_reverse_at is not None:
+        raise InvalidParameter("autoReverseDate", "auto_dates_conflict")
+
+    order_id = ids.uuid7(now)
+    order_number = cmd.order_number
+    if order_number is None:
+        if merchant.settings.order_number_required:
+            raise MissingParameter("orderNumber")
+        # generated numbers are the order id itself: unique for ever, fits ANS..36
+        order_number = order_id
+
+    order = Order(
+        id=order_id,
+        merchant_id=merchant.id,
+        order_number=order_number,
+        amount=cmd.amount,
+        currency=currency,
+        two_phase=cmd.two_phase,
+        created_at=now,
+        expires_at=expires_at,
+        return_url=cmd.return_url,
+        fail_url=cmd.fail_url,
+        description=cmd.description,
+        language=cmd.language or merchant.settings.language,
+        page_view=cmd.page_view,
+        client_id=cmd.client_id,
+        binding_id=cmd.binding_id,
+        dynamic_callback_url=cmd.dynamic_callback_url,
+        json_params=cmd.json_params,
+        order_bundle=cmd.order_bundle,
+        features=cmd.features,
+        email=cmd.email,
+        phone=cmd.phone,
+        ip=cmd.ip,
+        autocompletion_at=cmd.autocompletion_at if cmd.two_phase else None,
+        auto_reverse_at=cmd.auto_reverse_at if cmd.two_phase else None,
+        extra=cmd.extra,
+        payment_way=cmd.json_params.get("paymentWay", "CARD") if cmd.json_params else "CARD",
+    )
+    try:
+        async with services.store.transaction() as tx:
+            await tx.insert_order(order)
+    except DuplicateOrderNumber as exc:
+        raise OrderNumberError() from exc
+    return order
+
+
+def form_url(services: Services, merchant: Merchant, order: Order) -> str:
+    """Spec §3.1: {public_url}/payment/merchants/{page}/payment_{lang}.html?mdOrder=..."""
+    view = order.page_view.upper()
+    if view == "DESKTOP":
+        prefix = ""
+    elif view == "MOBILE":
+        prefix = "mobile_"
+    else:
+        prefix = f"{order.page_view}_"
+    base = services.policy.public_url.rstrip("/")
+    return (
+        f"{base}/payment/merchants/{merchant.settings.page}/{prefix}payment_{order.language}"
+        f".html?mdOrder={order.id}"
+    )

@@ -1,0 +1,52 @@
+"""Schema migrations with yoyo-migrations; the same SQL files serve both engines."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from yoyo import get_backend, read_migrations
+from yoyo.backends import DatabaseBackend
+
+
+def _yoyo_url(database_url: str) -> str:
+    if database_url.startswith("sqlite:///"):
+        return database_url
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix) :]
+    return database_url
+
+
+def _backend(database_url: str) -> DatabaseBackend:
+    if database_url.startswith("sqlite:///"):
+        from .sqlite import sqlite_path
+
+        sqlite_path(database_url).parent.mkdir(parents=True, exist_ok=True)
+    return get_backend(_yoyo_url(database_url), migration_table="schema_migrations")
+
+
+def _migrations():  # type: ignore[no-untyped-def]
+    folder = resources.files("ecomgate.storage").joinpath("migrations")
+    return read_migrations(str(folder))
+
+
+def pending(database_url: str) -> list[str]:
+    """Ids of the migrations not applied yet."""
+    backend = _backend(database_url)
+    try:
+        return [m.id for m in backend.to_apply(_migrations())]
+    finally:
+        backend.connection.close()
+
+
+def upgrade(database_url: str) -> list[str]:
+    """Apply what is pending (under yoyo's lock, so concurrent starts are safe)."""
+    backend = _backend(database_url)
+    try:
+        migrations = _migrations()
+        with backend.lock():
+            todo = backend.to_apply(migrations)
+            backend.apply_migrations(todo)
+        return [m.id for m in todo]
+    finally:
+        backend.connection.close()

@@ -1,0 +1,149 @@
+"""The ``.do`` endpoint: one route per path prefix, a table of methods behind it.
+
+Every outcome is HTTP 200 with a JSON body (spec §10); a bug or a database outage becomes
+``errorCode`` 7, never a stack trace or an HTML error page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ecomgate.domain.errors import AccessDenied, GatewayError
+from ecomgate.domain.merchant import Merchant, Permission
+from ecomgate.services.auth import Authenticator
+from ecomgate.services.context import Services
+
+from .messages import message
+from .params import Context, RawParams, read_params
+
+log = logging.getLogger("ecomgate.api")
+
+JSON_TYPE = "application/json;charset=UTF-8"
+
+
+def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status_code,
+        media_type=JSON_TYPE,
+    )
+
+
+@dataclass
+class ApiCall:
+    """One API request as the method handlers see it."""
+
+    request: Request
+    raw: RawParams
+    services: Services
+    authenticator: Authenticator
+    ctx: Context
+    options: dict[str, Any]
+    #: language of errorMessage: the request's, else the merchant's, else "ru"
+    language: str = "ru"
+    merchant: Merchant | None = field(default=None)
+
+    def param(self, name: str) -> str | None:
+        values = self.raw.get(name)
+        return values[-1] if values else None
+
+    async def authenticate(self, permission: Permission | None = None) -> Merchant:
+        token = self.param("token")
+        user, password = self.param("userName"), self.param("password")
+        if token and (user or password):
+            raise AccessDenied("credentials_twice")
+        if token:
+            merchant = await self.authenticator.by_token(token)
+        elif user and password:
+            merchant = await self.authenticator.by_password(user, password)
+        else:
+            raise AccessDenied()
+        merchant = await self.authenticator.acting_as(merchant, self.param("merchantLogin") or "")
+        if permission is not None and not merchant.may(permission):
+            raise GatewayError(5, "operation_forbidden", method=self.request.url.path)
+        self.merchant = merchant
+        if not self._explicit_language():
+            self.language = merchant.settings.language
+        return merchant
+
+    def _explicit_language(self) -> bool:
+        lang = (self.param("language") or "").lower()
+        return len(lang) == 2 and lang.isalpha()
+
+
+Handler = Callable[[ApiCall], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Method:
+    handler: Handler
+    #: getOrderStatus.do answers with ErrorCode/ErrorMessage
+    legacy_keys: bool = False
+
+
+class Api:
+    def __init__(self) -> None:
+        self.methods: dict[str, Method] = {}
+        self.services: Services | None = None
+        self.authenticator: Authenticator | None = None
+        self.ctx: Context | None = None
+        self.options: dict[str, Any] = {}
+
+    def add(self, name: str, handler: Handler, *, legacy_keys: bool = False) -> None:
+        self.methods[name] = Method(handler, legacy_keys)
+
+    def bind(
+        self,
+        services: Services,
+        authenticator: Authenticator,
+        ctx: Context,
+        options: dict[str, Any],
+    ) -> None:
+        self.services, self.authenticator, self.ctx, self.options = (
+            services,
+            authenticator,
+            ctx,
+            options,
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        name = request.path_params["method"]
+        method = self.methods.get(name)
+        if method is None:
+            return json_response(
+                {"errorCode": "7", "errorMessage": f"Unknown method: {name}.do"}, 404
+            )
+        assert self.services is not None and self.authenticator is not None
+        assert self.ctx is not None
+        try:
+            raw = await read_params(request)
+        except Exception:  # a body that is not even text
+            log.warning("unreadable request body on %s", request.url.path)
+            raw = {}
+        call = ApiCall(request, raw, self.services, self.authenticator, self.ctx, self.options)
+        lang = (call.param("language") or "").lower()
+        if call._explicit_language():
+            call.language = lang
+        try:
+            body = await method.handler(call)
+        except GatewayError as exc:
+            body = self._error(
+                method, str(exc.error_code), message(exc.key, call.language, **exc.params)
+            )
+        except Exception:
+            log.exception("%s.do failed", name)
+            body = self._error(method, "7", message("system_error", call.language))
+        return json_response(body)
+
+    @staticmethod
+    def _error(method: Method, code: str, text: str) -> dict[str, Any]:
+        if method.legacy_keys:
+            return {"ErrorCode": code, "ErrorMessage": text}
+        return {"errorCode": code, "errorMessage": text}

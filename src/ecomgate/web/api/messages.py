@@ -1,0 +1,128 @@
+"""``errorMessage`` texts in English and Russian, keyed by the domain error key.
+
+Not stable for clients (spec §1.3): they must branch on ``errorCode``.  Every text names the
+parameter at fault, since "wrong value" alone leaves a developer reading source.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+EN: dict[str, str] = {
+    "success": "Success",
+    "access_denied": "Access denied",
+    "unknown_merchant_login": "Access denied: unknown merchantLogin",
+    "credentials_twice": "Access denied: send either token or userName and password, not both",
+    "missing_parameter": "Required parameter [{name}] is missing or empty",
+    "invalid_parameter": "Parameter [{name}] has an invalid value",
+    "too_long": "Parameter [{name}] is too long (at most {max} characters)",
+    "wrong_length": "Parameter [{name}] must be exactly {max} characters",
+    "not_digits": "Parameter [{name}] must be an integer of at most {max} digits",
+    "not_amount": "Parameter [{name}] must be an integer amount in minor units (e.g. 2000 for 20.00)",
+    "bad_language": "Parameter [language] must be a two-letter ISO 639-1 code",
+    "bad_json": "Parameter [{name}] must be a JSON object",
+    "bad_json_params": "Parameter [jsonParams] must be a flat JSON object of names and values",
+    "bad_date": "Parameter [{name}] must be a date as yyyy-MM-ddTHH:mm:ss",
+    "date_in_past": "Parameter [{name}] is in the past",
+    "html_not_allowed": "Parameter [{name}] must not contain HTML",
+    "bad_url": "Return URL is invalid: [{name}] must be an absolute http(s) URL",
+    "zero_amount": "Parameter [amount] must be greater than zero (0 is allowed only with features=VERIFY)",
+    "bad_cart": "Parameter [orderBundle] has an invalid cart: every item needs an integer itemAmount",
+    "cart_total_mismatch": "Parameter [orderBundle]: the cart total {total} does not equal [amount]",
+    "auto_dates_conflict": "autocompletionDate and autoReverseDate cannot be combined",
+    "duplicate_order_number": "Order number is duplicated, order with given order number is processed already",
+    "unknown_currency": "Currency [{currency}] is unknown or not enabled",
+    "invalid_features": "Parameter [features] has an unknown value: {value}",
+    "incompatible_features": "AUTO_PAYMENT cannot be combined with FORCE_TDS or FORCE_SSL",
+    "verify_forbidden": "The merchant may not register verification (VERIFY) orders",
+    "auto_payment_forbidden": "The merchant may not register auto payments",
+    "order_not_found": "Order not found (Unregistered OrderId)",
+    "order_id_not_uuid": "Order not found: [orderId] is not a gateway order id (did you mean orderNumber?)",
+    "no_order_id": "Either [orderId] or [orderNumber] is required",
+    "system_error": "System error",
+    "database_unavailable": "System error: the database is unavailable, try again",
+    "wrong_state": "Payment must be in a correct state",
+    "order_expired": "Input time expired: the order lifetime has ended",
+    "order_not_payable": "The order cannot be paid in its current state",
+    "payment_in_progress": "A payment of this order is already in progress",
+    "no_payment_in_progress": "No payment of this order is in progress",
+    "order_not_declinable": "Payment must be in a correct state: only an unpaid order can be declined",
+    "deposit_wrong_state": "Payment must be in a correct state: only a held (approved) order can be deposited",
+    "deposit_exceeds_hold": "Parameter [amount] exceeds the held amount {held}",
+    "partial_deposit_forbidden": "Partial deposit is not allowed for this merchant: [amount] must be 0 or {held}",
+    "already_reversed": "Reversal is impossible: the order has been reversed already",
+    "reverse_deposited_forbidden": "Reversal of a deposited order is not allowed for this merchant",
+    "reverse_not_same_day": "Reversal is impossible: the payment was not made on the current bank day",
+    "reverse_wrong_state": "Payment must be in a correct state for a reversal",
+    "refund_wrong_state": "Payment must be in a correct state: nothing has been deposited",
+    "expected_deposited_mismatch": "The deposited amount is {deposited}, not [expectedDepositedAmount] {expected}",
+    "nothing_to_refund": "Nothing is left to refund",
+    "refund_exceeds_deposit": "Refund amount exceeds deposited amount ({deposited} left)",
+    "operation_forbidden": "Access denied: the merchant may not use {method}",
+    "acquirer_declined": "The operation was declined by the processing (actionCode {action_code})",
+    "acquirer_pending": "The processing did not answer; the operation result is unknown",
+}
+
+RU: dict[str, str] = {
+    "success": "Успешно",
+    "access_denied": "Доступ запрещён",
+    "unknown_merchant_login": "Доступ запрещён: неизвестный merchantLogin",
+    "credentials_twice": "Доступ запрещён: передайте либо token, либо userName и password",
+    "missing_parameter": "Не указан обязательный параметр [{name}]",
+    "invalid_parameter": "Неверное значение параметра [{name}]",
+    "too_long": "Параметр [{name}] слишком длинный (не более {max} символов)",
+    "wrong_length": "Параметр [{name}] должен содержать ровно {max} символов",
+    "not_digits": "Параметр [{name}] должен быть целым числом не длиннее {max} цифр",
+    "not_amount": "Параметр [{name}] должен быть целой суммой в минимальных единицах (например, 2000 для 20.00)",
+    "bad_language": "Параметр [language] должен быть двухбуквенным кодом ISO 639-1",
+    "bad_json": "Параметр [{name}] должен быть JSON-объектом",
+    "bad_json_params": "Параметр [jsonParams] должен быть плоским JSON-объектом",
+    "bad_date": "Параметр [{name}] должен быть датой в формате yyyy-MM-ddTHH:mm:ss",
+    "date_in_past": "Параметр [{name}] указывает на прошедшее время",
+    "html_not_allowed": "Параметр [{name}] не должен содержать HTML",
+    "bad_url": "Неверный адрес возврата: [{name}] должен быть абсолютным http(s) URL",
+    "zero_amount": "Параметр [amount] должен быть больше нуля (0 допустим только с features=VERIFY)",
+    "bad_cart": "Параметр [orderBundle]: неверная корзина, у каждой позиции должен быть целый itemAmount",
+    "cart_total_mismatch": "Параметр [orderBundle]: сумма корзины {total} не равна [amount]",
+    "auto_dates_conflict": "autocompletionDate и autoReverseDate нельзя передавать вместе",
+    "duplicate_order_number": "Заказ с таким номером уже обработан",
+    "unknown_currency": "Валюта [{currency}] неизвестна или запрещена",
+    "invalid_features": "Параметр [features] содержит неизвестное значение: {value}",
+    "incompatible_features": "AUTO_PAYMENT нельзя сочетать с FORCE_TDS или FORCE_SSL",
+    "verify_forbidden": "Магазину не разрешена верификация карт (VERIFY)",
+    "auto_payment_forbidden": "Магазину не разрешены автоплатежи",
+    "order_not_found": "Заказ не найден (Незарегистрированный OrderId)",
+    "order_id_not_uuid": "Заказ не найден: [orderId] не является номером заказа в платёжном шлюзе (возможно, нужен orderNumber?)",
+    "no_order_id": "Необходимо указать [orderId] или [orderNumber]",
+    "system_error": "Системная ошибка",
+    "database_unavailable": "Системная ошибка: база данных недоступна, повторите запрос",
+    "wrong_state": "Платёж должен быть в корректном состоянии",
+    "order_expired": "Истек срок ожидания ввода данных",
+    "order_not_payable": "Заказ нельзя оплатить в его текущем состоянии",
+    "payment_in_progress": "Оплата этого заказа уже выполняется",
+    "no_payment_in_progress": "Оплата этого заказа не выполняется",
+    "order_not_declinable": "Платёж должен быть в корректном состоянии: отменить можно только неоплаченный заказ",
+    "deposit_wrong_state": "Платёж должен быть в корректном состоянии: завершить можно только предавторизованный заказ",
+    "deposit_exceeds_hold": "Параметр [amount] больше суммы предавторизации {held}",
+    "partial_deposit_forbidden": "Частичное завершение запрещено: [amount] должен быть 0 или {held}",
+    "already_reversed": "Отмена невозможна: заказ уже отменён",
+    "reverse_deposited_forbidden": "Отмена оплаченного заказа запрещена для магазина",
+    "reverse_not_same_day": "Отмена невозможна: платёж совершён не в текущий операционный день",
+    "reverse_wrong_state": "Платёж должен быть в корректном состоянии для отмены",
+    "refund_wrong_state": "Платёж должен быть в корректном состоянии: по заказу нет списанных средств",
+    "expected_deposited_mismatch": "Списанная сумма {deposited}, а не [expectedDepositedAmount] {expected}",
+    "nothing_to_refund": "Нечего возвращать",
+    "refund_exceeds_deposit": "Сумма возврата превышает списанную сумму (осталось {deposited})",
+    "operation_forbidden": "Доступ запрещён: магазину не разрешён метод {method}",
+    "acquirer_declined": "Операция отклонена процессингом (actionCode {action_code})",
+    "acquirer_pending": "Процессинг не ответил; результат операции неизвестен",
+}
+
+
+def message(key: str, language: str, **params: Any) -> str:
+    table = RU if language == "ru" else EN
+    template = table.get(key) or EN.get(key) or key
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template

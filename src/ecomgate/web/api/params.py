@@ -1,0 +1,327 @@
+"""Where parameters arrive, and the tables that validate them (design convention 5).
+
+A method's parameters are a table of ``Param`` rows (name, type, length, required) taken
+from the spec; each table is compiled once at import into a list of checks, so a request
+costs a dictionary walk, not a re-read of the rules.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+
+from ecomgate.domain.errors import GatewayError, InvalidParameter, MissingParameter
+
+RawParams = dict[str, list[str]]
+
+
+# -- transport -------------------------------------------------------------------------
+def _json_object_params(body: bytes) -> RawParams | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    out: RawParams = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            out[key] = [v if isinstance(v, str) else json.dumps(v) for v in value]
+        elif isinstance(value, str):
+            out[key] = [value]
+        elif isinstance(value, bool):
+            out[key] = ["true" if value else "false"]
+        elif isinstance(value, int | float):
+            out[key] = [json.dumps(value)]
+        else:  # nested objects (jsonParams, orderBundle) travel as JSON text
+            out[key] = [json.dumps(value, ensure_ascii=False)]
+    return out
+
+
+def _pairs(text: str) -> RawParams:
+    out: RawParams = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        out.setdefault(key, []).append(value)
+    return out
+
+
+async def read_params(request: Request) -> RawParams:
+    """Spec §10: form body of a POST, query string of a POST with an empty body (whatever
+    its Content-Type), GET query string, a GET with a form body.  The body wins on clashes;
+    empty values count as absent."""
+    params = _pairs(request.url.query) if request.url.query else {}
+    body = await request.body()
+    if body.strip():
+        content_type = request.headers.get("content-type", "")
+        body_params: RawParams | None = None
+        if body.lstrip()[:1] == b"{":
+            body_params = _json_object_params(body)
+        if body_params is None and "multipart/form-data" in content_type:
+            form = await request.form()
+            body_params = {}
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    body_params.setdefault(key, []).append(value)
+        if body_params is None:
+            body_params = _pairs(body.decode("utf-8", errors="replace"))
+        params.update(body_params)
+    return {k: [x for x in v if x != ""] for k, v in params.items() if any(x != "" for x in v)}
+
+
+# -- parameter tables ----------------------------------------------------------------
+class Kind(enum.Enum):
+    DIGITS = "N"  # as text (currency, taxSystem)
+    INTEGER = "N-int"  # digits, converted to int
+    AMOUNT = "amount"  # digits, int; message says "minor units"
+    LANGUAGE = "A2"
+    TEXT = "ANS"
+    URL = "url"
+    JSON_FLAT = "jsonParams"
+    JSON = "json"
+    DATETIME = "datetime"  # yyyy-MM-ddTHH:mm:ss in the gateway's zone
+    DATETIME_UTC = "datetime-utc"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    max_len: int = 0  # 0 = no limit
+    required: bool = False
+    exact: bool = False  # N3: exactly max_len characters
+    repeatable: bool = False
+    #: stored as sent in the order's ``extra`` (accepted, kept, not interpreted)
+    keep: bool = False
+
+
+_HTML = re.compile(r"<\s*[a-zA-Z/!?]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What validation needs to know about the gateway."""
+
+    timezone: ZoneInfo
+    public_url: str
+
+
+Check = Callable[[str, Context], Any]
+
+
+def _text(p: Param) -> Check:
+    def check(value: str, ctx: Context) -> str:
+        if p.max_len and len(value) > p.max_len:
+            raise InvalidParameter(p.name, "too_long", max=p.max_len)
+        if _HTML.search(value):
+            raise InvalidParameter(p.name, "html_not_allowed")
+        return value
+
+    return check
+
+
+def _digits(p: Param, *, as_int: bool) -> Check:
+    width = f"{p.max_len}" if p.exact else f"1,{p.max_len or 18}"
+    pattern = re.compile(rf"\d{{{width}}}")
+    key = "not_amount" if p.kind is Kind.AMOUNT else "not_digits"
+
+    def check(value: str, ctx: Context) -> Any:
+        if not pattern.fullmatch(value):
+            if p.exact and value.isdigit():
+                raise InvalidParameter(p.name, "wrong_length", max=p.max_len)
+            raise InvalidParameter(p.name, key, max=p.max_len)
+        return int(value) if as_int else value
+
+    return check
+
+
+def _language(p: Param) -> Check:
+    def check(value: str, ctx: Context) -> str:
+        if not _LANGUAGE.fullmatch(value):
+            raise InvalidParameter(p.name, "bad_language")
+        return value.lower()
+
+    return check
+
+
+def _url(p: Param) -> Check:
+    def check(value: str, ctx: Context) -> str:
+        value = value.strip()
+        if p.max_len and len(value) > p.max_len:
+            raise InvalidParameter(p.name, "too_long", max=p.max_len)
+        if value.startswith((".", "/")):
+            # spec §2.6: a relative path is "return URL is invalid", errorCode 4
+            raise GatewayError(4, "bad_url", name=p.name)
+        parts = urlsplit(value)
+        if not parts.scheme:
+            # spec §2.6: a URL without scheme is resolved against the gateway host
+            return f"{ctx.public_url}/{value}"
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise GatewayError(4, "bad_url", name=p.name)
+        return value
+
+    return check
+
+
+def _json(p: Param, *, flat: bool) -> Check:
+    def check(value: str, ctx: Context) -> Any:
+        if p.max_len and len(value) > p.max_len:
+            raise InvalidParameter(p.name, "too_long", max=p.max_len)
+        try:
+            data = json.loads(value)
+        except ValueError as exc:
+            raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json") from exc
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json")
+        if flat:
+            out: dict[str, str] = {}
+            for k, v in data.items():
+                if isinstance(v, dict | list):
+                    raise InvalidParameter(p.name, "bad_json_params")
+                out[str(k)] = v if isinstance(v, str) else json.dumps(v)
+            return out
+        return data
+
+    return check
+
+
+def _datetime(p: Param, *, utc: bool) -> Check:
+    def check(value: str, ctx: Context) -> int:
+        if not _DATE.fullmatch(value):
+            raise InvalidParameter(p.name, "bad_date")
+        try:
+            naive = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S")
+        except ValueError as exc:
+            raise InvalidParameter(p.name, "bad_date") from exc
+        zone = ZoneInfo("UTC") if utc else ctx.timezone
+        return int(naive.replace(tzinfo=zone).timestamp() * 1000)
+
+    return check
+
+
+def _bool(p: Param) -> Check:
+    def check(value: str, ctx: Context) -> bool:
+        low = value.strip().lower()
+        if low in ("true", "1", "yes"):
+            return True
+        if low in ("false", "0", "no"):
+            return False
+        raise InvalidParameter(p.name)
+
+    return check
+
+
+def _compile(p: Param) -> Check:
+    k = p.kind
+    if k is Kind.TEXT:
+        return _text(p)
+    if k in (Kind.DIGITS, Kind.INTEGER, Kind.AMOUNT):
+        return _digits(p, as_int=k is not Kind.DIGITS)
+    if k is Kind.LANGUAGE:
+        return _language(p)
+    if k is Kind.URL:
+        return _url(p)
+    if k in (Kind.JSON_FLAT, Kind.JSON):
+        return _json(p, flat=k is Kind.JSON_FLAT)
+    if k in (Kind.DATETIME, Kind.DATETIME_UTC):
+        return _datetime(p, utc=k is Kind.DATETIME_UTC)
+    if k is Kind.BOOL:
+        return _bool(p)
+    raise AssertionError(k)  # pragma: no cover
+
+
+class ParamTable:
+    """A method's compiled parameter table."""
+
+    def __init__(self, params: Iterable[Param]) -> None:
+        self.params = tuple(params)
+        self._checks = [(p, _compile(p)) for p in self.params]
+
+    def validate(self, raw: RawParams, ctx: Context) -> dict[str, Any]:
+        """Typed values of the parameters present; unknown names are ignored (spec §10)."""
+        out: dict[str, Any] = {}
+        for p, check in self._checks:
+            values = raw.get(p.name)
+            if not values:
+                if p.required:
+                    raise MissingParameter(p.name)
+                continue
+            if p.repeatable:
+                out[p.name] = [check(v, ctx) for v in values]
+            else:
+                # a repeated single-valued name: the last one wins (as in most servlet stacks)
+                value = check(values[-1], ctx)
+                if value is not None:
+                    out[p.name] = value
+        return out
+
+
+# -- the tables ----------------------------------------------------------------------
+AUTH = (
+    Param("userName", Kind.TEXT, 100),
+    Param("password", Kind.TEXT, 200),
+    Param("token", Kind.TEXT, 256),
+    Param("merchantLogin", Kind.TEXT, 255),
+    Param("language", Kind.LANGUAGE),
+)
+
+REGISTER = ParamTable(
+    (
+        *AUTH,
+        Param("orderNumber", Kind.TEXT, 36),
+        Param("amount", Kind.AMOUNT, 12, required=True),
+        Param("currency", Kind.DIGITS, 3, exact=True),
+        Param("returnUrl", Kind.URL, 512, required=True),
+        Param("failUrl", Kind.URL, 512),
+        Param("dynamicCallbackUrl", Kind.URL, 512),
+        Param("description", Kind.TEXT, 598),
+        Param("pageView", Kind.TEXT, 20),
+        Param("clientId", Kind.TEXT, 255),
+        Param("jsonParams", Kind.JSON_FLAT, 1024),
+        Param("sessionTimeoutSecs", Kind.INTEGER, 9),
+        Param("expirationDate", Kind.DATETIME),
+        Param("bindingId", Kind.TEXT, 255),
+        Param("features", Kind.TEXT, 255, repeatable=True),
+        Param("email", Kind.TEXT, 40),
+        Param("phone", Kind.TEXT, 15),
+        Param("ip", Kind.TEXT, 39),
+        Param("postAddress", Kind.TEXT, 255, keep=True),
+        Param("cardholderName", Kind.TEXT, 150, keep=True),
+        Param("feeInput", Kind.INTEGER, 8, keep=True),
+        Param("orderBundle", Kind.JSON),
+        Param("taxSystem", Kind.DIGITS, 1, exact=True, keep=True),
+        Param("billingPayerData", Kind.JSON, keep=True),
+        Param("shippingPayerData", Kind.JSON, keep=True),
+        Param("preOrderPayerData", Kind.JSON, keep=True),
+        Param("orderPayerData", Kind.JSON, keep=True),
+        Param("billingAndShippingAddressMatchIndicator", Kind.TEXT, 1, keep=True),
+        Param("mcc", Kind.DIGITS, 4, keep=True),
+        Param("mvv", Kind.TEXT, 255, keep=True),
+        Param("paymentFacilitator", Kind.JSON, keep=True),
+        Param("autocompletionDate", Kind.DATETIME_UTC),
+        Param("autoReverseDate", Kind.DATETIME_UTC),
+    )
+)
+
+STATUS = ParamTable(
+    (
+        *AUTH,
+        Param("orderId", Kind.TEXT, 64),
+        Param("orderNumber", Kind.TEXT, 36),
+    )
+)

@@ -1,0 +1,146 @@
+"""Wire shapes of an order: getOrderStatusExtended.do (§3.3) and getOrderStatus.do (§3.4).
+
+Numbers stay JSON numbers, ``currency`` and ``errorCode`` are strings (spec §10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecomgate.domain import codes
+from ecomgate.domain.codes import OrderStatus
+from ecomgate.domain.operations import OperationKind, OperationState
+from ecomgate.domain.order import Order
+
+from .messages import message
+
+_BANK_INFO = {"bankName": "", "bankCountryCode": "UNKNOWN", "bankCountryName": "<Unknown>"}
+
+
+def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"name": k, "value": str(v)} for k, v in params.items()]
+
+
+def extended_status(order: Order, language: str) -> dict[str, Any]:
+    t = order.totals
+    body: dict[str, Any] = {
+        "errorCode": "0",
+        "errorMessage": message("success", language),
+        "orderNumber": order.order_number,
+        "orderStatus": int(order.status),
+        "actionCode": order.action_code,
+        "actionCodeDescription": codes.action_code_description(order.action_code, language),
+        "amount": order.amount,
+        "currency": order.currency,
+        "date": order.created_at,
+        "orderDescription": order.description,
+        "merchantOrderParams": _name_values(order.json_params),
+        "transactionAttributes": [],
+        "attributes": [{"name": "mdOrder", "value": order.id}],
+        "paymentWay": order.payment_way,
+        "paymentAmountInfo": {
+            "paymentState": order.payment_state,
+            "approvedAmount": t.approved_amount,
+            "depositedAmount": t.deposited_amount,
+            "refundedAmount": t.refunded,
+            "feeAmount": 0,
+            "totalAmount": order.amount,
+        },
+        "bankInfo": dict(_BANK_INFO),
+        "chargeback": False,
+    }
+    if order.ip:
+        body["ip"] = order.ip
+    if order.terminal_id:
+        body["terminalId"] = order.terminal_id
+    if order.card is not None:
+        card = order.card
+        info: dict[str, Any] = {
+            "maskedPan": card.masked_pan,
+            "pan": card.masked_pan,
+            "expiration": card.expiration,
+            "cardholderName": card.cardholder_name,
+            "paymentSystem": card.payment_system,
+            "product": "",
+            "productCategory": "",
+        }
+        if order.approval_code:
+            info["approvalCode"] = order.approval_code
+        if order.eci:
+            info["secureAuthInfo"] = {"eci": order.eci}
+        body["cardAuthInfo"] = info
+    if order.auth_at is not None:
+        body["authDateTime"] = order.auth_at
+    if order.auth_ref_num:
+        body["authRefNum"] = order.auth_ref_num
+    deposit = order.last(OperationKind.DEPOSIT)
+    if deposit is not None:
+        body["depositedDate"] = deposit.created_at
+    reversal = order.last(OperationKind.REVERSAL)
+    if reversal is not None:
+        body["reversedDate"] = reversal.created_at
+    refunds = [
+        op
+        for op in order.operations
+        if op.kind is OperationKind.REFUND and op.state is OperationState.APPROVED
+    ]
+    if refunds:
+        body["refundedDate"] = refunds[-1].created_at
+        body["refunds"] = [
+            {
+                "date": op.created_at,
+                "actionCode": op.action_code,
+                "referenceNumber": op.reference_number or "",
+                "amount": op.amount,
+                "externalRefundId": op.external_id or "",
+                "approvalCode": op.approval_code or "",
+            }
+            for op in refunds
+        ]
+    payer = {k: v for k, v in (("email", order.email), ("phone", order.phone)) if v}
+    post_address = order.extra.get("postAddress")
+    if post_address:
+        payer["postAddress"] = post_address
+    if payer:
+        body["payerData"] = payer
+    if order.order_bundle is not None:
+        body["orderBundle"] = order.order_bundle
+    if order.client_id:
+        binding: dict[str, Any] = {"clientId": order.client_id}
+        if order.binding_id:
+            binding["bindingId"] = order.binding_id
+        body["bindingInfo"] = binding
+    if order.features:
+        body["features"] = list(order.features)
+    return body
+
+
+def short_status(order: Order, language: str) -> dict[str, Any]:
+    """getOrderStatus.do keeps its capitalised legacy names (spec §3.4)."""
+    declined = order.status is OrderStatus.DECLINED
+    body: dict[str, Any] = {
+        "OrderStatus": int(order.status),
+        "ErrorCode": "2" if declined else "0",
+        "ErrorMessage": (
+            codes.action_code_description(order.action_code, language)
+            if declined
+            else message("success", language)
+        ),
+        "OrderNumber": order.order_number,
+        "Amount": order.amount,
+        "currency": order.currency,
+        "authCode": 2,
+    }
+    if order.card is not None:
+        body["Pan"] = order.card.masked_pan
+        body["expiration"] = order.card.expiration
+        body["cardholderName"] = order.card.cardholder_name
+    if order.approval_code:
+        body["approvalCode"] = order.approval_code
+    if order.ip:
+        body["Ip"] = order.ip
+    if order.client_id:
+        body["clientId"] = order.client_id
+        if order.binding_id:
+            body["bindingId"] = order.binding_id
+    return body

@@ -1,0 +1,99 @@
+"""Composition root: builds the gateway from settings.
+
+The only web module that picks concrete implementations (storage engine, acquirer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from ecomgate import config, storage
+from ecomgate.acquirers.registry import create_acquirer
+from ecomgate.config import Settings
+from ecomgate.services.auth import Authenticator
+from ecomgate.services.context import Policy, Services
+
+from .api import orders
+from .api.endpoint import Api, json_response
+from .api.params import Context
+
+log = logging.getLogger("ecomgate")
+
+
+def build_api() -> Api:
+    api = Api()
+    orders.install(api)
+    return api
+
+
+async def _health(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        await asyncio.wait_for(services.store.ping(), timeout=3)
+    except Exception as exc:  # any failure means "not ready"
+        log.warning("health check failed: %s", exc.__class__.__name__)
+        return json_response({"status": "unavailable", "database": services.store.engine}, 503)
+    return json_response({"status": "ok", "database": services.store.engine})
+
+
+def create_app(settings: Settings) -> Starlette:
+    api = build_api()
+    acs_routes: list[BaseRoute] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await storage.open_store(settings.resolved_database_url, **settings.store_options())
+        secret = settings.secret_key
+        if not secret:
+            async with store.transaction() as tx:
+                secret = await tx.get_or_create_secret("gateway", secrets.token_hex(32))
+        public_url = settings.resolved_public_url
+        acquirer = create_acquirer(
+            settings.acquirer, secret=secret.encode(), acs_base_url=public_url
+        )
+        services = Services(
+            store=store,
+            acquirer=acquirer,
+            policy=Policy(enabled_currencies=frozenset(settings.currencies), public_url=public_url),
+        )
+        authenticator = Authenticator(store)
+        api.bind(
+            services,
+            authenticator,
+            Context(timezone=ZoneInfo(settings.timezone), public_url=public_url),
+            {"register_success_error_code": settings.register_success_error_code},
+        )
+        app.state.services = services
+        app.state.authenticator = authenticator
+        app.state.settings = settings
+        if hasattr(acquirer, "routes"):
+            acs_routes.extend(acquirer.routes())
+        try:
+            yield
+        finally:
+            await store.close()
+
+    routes: list[BaseRoute] = [
+        Route("/health", _health, methods=["GET", "HEAD"]),
+        Route("/payment/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
+        Route("/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
+        Mount("/acs", routes=acs_routes),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.api = api
+    return app
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory (``ecomgate serve`` and its worker processes)."""
+    return create_app(config.from_env())

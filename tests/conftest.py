@@ -1,0 +1,130 @@
+"""Shared fixtures: both storage engines, a real gateway process on 127.0.0.1, merchants.
+
+Every storage-touching test runs once on SQLite and once on PostgreSQL (the ``engine``
+parameter).  PostgreSQL is the server at 127.0.0.1:5432 (override with
+``ECOMGATE_TEST_PG_URL``); each test session gets a fresh database there and drops it at the
+end.  Where no PostgreSQL is reachable the PostgreSQL half is skipped with the reason — except
+under CI (``CI`` set), where that is a failure: CI must run both engines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from ecomgate import storage
+from ecomgate.services.context import Policy, Services
+from ecomgate.storage import migrate
+
+from .support import Api, GatewayProcess, MerchantCredentials, make_merchant, start_gateway
+
+PG_ADMIN_URL = os.environ.get("ECOMGATE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def _pg_reachable() -> str | None:
+    async def probe() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
+def create_pg_database() -> str:
+    name = f"ecomgate_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def fresh_database(engine: str, tmp_dir: str) -> str:
+    """A new, migrated database of the given engine."""
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp_dir}/ecomgate-{uuid.uuid4().hex[:8]}.db"
+    else:
+        problem = _pg_reachable()
+        if problem is not None:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {problem}")
+            pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({problem}); set ECOMGATE_TEST_PG_URL")
+        url = create_pg_database()
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = fresh_database(engine, str(tmp_path_factory.mktemp(engine)))
+    yield url
+    if engine == "postgresql":
+        drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+async def services(database_url: str) -> AsyncIterator[Services]:
+    """The service layer on the test database, in the test process (for set-up and for
+    service-level tests); the gateway process shares the same database."""
+    store = await storage.open_store(database_url)
+    from ecomgate.acquirers.registry import create_acquirer
+
+    acquirer = create_acquirer("emulator", secret=b"test-secret", acs_base_url="http://127.0.0.1")
+    yield Services(store=store, acquirer=acquirer, policy=Policy())
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+def gateway(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    """``ecomgate serve`` on a free port of 127.0.0.1, against the session's database."""
+    process = start_gateway(database_url, tmp_path_factory.mktemp("gateway"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def merchant(services: Services) -> MerchantCredentials:
+    """A fresh merchant per test, so tests never see each other's orders."""
+    return await make_merchant(services)
+
+
+@pytest.fixture
+async def api(gateway: GatewayProcess, merchant: MerchantCredentials) -> AsyncIterator[Api]:
+    """An API client with a fresh merchant's credentials."""
+    client = Api(gateway.base_url, merchant)
+    yield client
+    await client.aclose()
