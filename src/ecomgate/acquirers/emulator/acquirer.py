@@ -1,0 +1,313 @@
+"""``EmulatorAcquirer``: the built-in acquirer that answers by test card (spec §6, §7).
+
+Stateless by design: a 3-D Secure challenge is carried by signed tokens (``tokens.py``), so
+several gateway processes sharing the secret behave as one emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import random
+import string
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ecomgate.acquirers.base import (
+    AuthorizationRequest,
+    AuthorizationResult,
+    Capabilities,
+    OperationRequest,
+    OperationResult,
+    Outcome,
+    ThreeDSChallenge,
+    ThreeDSCompletion,
+)
+from ecomgate.domain import cards
+
+from . import tokens
+from .cards_table import ACS_PASSWORD, Scenario, lookup
+
+#: action codes the emulator answers with (spec §5.4)
+APPROVED = 0
+PAYMENT_STARTED = -9000  # interim code while the buyer is at the ACS
+AUTHENTICATION_FAILED = -2006
+ISSUER_CANNOT_AUTHENTICATE = -2011
+DO_NOT_HONOUR = 5
+EXPIRED_CARD = 101
+WRONG_CARD_DATA = 71015
+
+#: PaRes transStatus -> action code
+_STATUS_CODES = {"Y": APPROVED, "N": AUTHENTICATION_FAILED, "U": ISSUER_CANNOT_AUTHENTICATE}
+
+_APPROVAL_ALPHABET = string.ascii_uppercase + string.digits
+_MASTERCARD_ECI = {"MASTERCARD", "MAESTRO"}
+
+
+def eci_for(system: str, authentication: str) -> str:
+    """ECI by scheme: "full" 3-DS authentication, an "attempt", or "none" (plain SSL).
+
+    Visa convention (also used for MIR and the rest): 05 / 06 / 07; Mastercard and
+    Maestro: 02 / 01 / 00.
+    """
+    if system in _MASTERCARD_ECI:
+        return {"full": "02", "attempt": "01", "none": "00"}[authentication]
+    return {"full": "05", "attempt": "06", "none": "07"}[authentication]
+
+
+class EmulatorAcquirer:
+    """Decides by test card; see ``cards_table.TEST_CARDS`` and ``docs`` for the table."""
+
+    name = "emulator"
+    capabilities = Capabilities(extra={"emulated_acs": True})
+
+    def __init__(
+        self,
+        secret: bytes,
+        acs_base_url: str,
+        *,
+        latency_ms: int = 0,
+        rng: random.Random | None = None,
+        fail_operations: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        token_ttl_s: int = 3600,
+    ) -> None:
+        if not secret:
+            raise ValueError("the emulator needs a non-empty secret to sign its 3-DS tokens")
+        if latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
+        self._secret = secret
+        self.acs_base_url = acs_base_url.rstrip("/")
+        self.latency_ms = latency_ms
+        self.fail_operations = fail_operations
+        self.token_ttl_s = token_ttl_s
+        self._rng = rng if rng is not None else random.SystemRandom()
+        self._clock = clock if clock is not None else (lambda: datetime.now(UTC))
+        self._sequence = self._rng.randrange(1_000_000)
+        digest = hmac.new(secret, b"ecomgate-emulator/terminal-id", hashlib.sha256).digest()
+        #: stable for every process sharing the secret
+        self.terminal_id = f"EMU{int.from_bytes(digest[:4], 'big') % 100_000:05d}"
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"EmulatorAcquirer(acs_base_url={self.acs_base_url!r})"
+
+    # --- the port --------------------------------------------------------------------------
+
+    async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        await self._pause()
+        card = request.card
+        pan = cards.normalize_pan(card.pan)
+        system = cards.payment_system(pan)
+        if not cards.valid_pan(pan) or not 1 <= card.expiry_month <= 12:
+            return self._declined(WRONG_CARD_DATA, system, "invalid card data", rrn=False)
+        if cards.is_expired(card.expiry_year, card.expiry_month, self._clock()):
+            return self._declined(EXPIRED_CARD, system, "expired card")
+        test_card = lookup(pan)
+        if card.cvc is not None:
+            # no CVC at all is a stored-credential (binding / AUTO_PAYMENT) payment
+            expected_ok = card.cvc == test_card.cvc if test_card else cards.valid_cvc(card.cvc, pan)
+            if not expected_ok:
+                return self._declined(WRONG_CARD_DATA, system, "wrong CVC")
+        scenario = test_card.scenario if test_card else Scenario.APPROVE
+        code = test_card.action_code if test_card else APPROVED
+        three_ds_stage = scenario in (
+            Scenario.CHALLENGE,
+            Scenario.FRICTIONLESS_APPROVE,
+            Scenario.THREE_DS_DECLINE,
+        )
+        if request.skip_3ds and not request.force_3ds and three_ds_stage:
+            # FORCE_SSL: the 3-D Secure stage is not run at all, so it cannot fail either
+            return self._approved(system, eci_for(system, "none"), "approved without 3-DS")
+        if scenario is Scenario.CHALLENGE:
+            return self._challenge(request, pan, system, code)
+        if scenario is Scenario.THREE_DS_DECLINE:
+            return self._declined(code, system, "3-D Secure failed", rrn=False)
+        if scenario is Scenario.DECLINE:
+            return self._declined(code, system, "declined by issuer")
+        if scenario is Scenario.FRICTIONLESS_APPROVE or request.force_3ds:
+            return self._approved(system, eci_for(system, "attempt"), "approved, 3-DS attempt")
+        return self._approved(system, eci_for(system, "none"), "approved without 3-DS")
+
+    async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult:
+        await self._pause()
+        try:
+            claims = tokens.verify(self._secret, tokens.PARES, completion.pa_res)
+        except tokens.BadToken as exc:
+            return self._declined(AUTHENTICATION_FAILED, None, f"PaRes rejected: {exc}", rrn=False)
+        system = str(claims.get("ps", "")) or None
+        problem = self._pa_res_problem(claims, completion)
+        if problem:
+            return self._declined(AUTHENTICATION_FAILED, system, problem, rrn=False)
+        status = claims.get("st")
+        if status == "Y":
+            return self._approved(
+                system or cards.UNKNOWN,
+                eci_for(system or "", "full"),
+                "approved, 3-DS authenticated",
+            )
+        code = _STATUS_CODES.get(str(status), AUTHENTICATION_FAILED)
+        return self._declined(code, system, f"3-D Secure status {status}", rrn=False)
+
+    async def deposit(self, request: OperationRequest) -> OperationResult:
+        return await self._operation("deposit")
+
+    async def reverse(self, request: OperationRequest) -> OperationResult:
+        return await self._operation("reverse")
+
+    async def refund(self, request: OperationRequest) -> OperationResult:
+        return await self._operation("refund")
+
+    # --- the emulated ACS (used by ``acs.py``) -------------------------------------------
+
+    def read_pa_req(self, pa_req: str, md: str) -> dict[str, Any]:
+        """The claims of a genuine, fresh PaReq for order ``md``; ``tokens.BadToken`` else."""
+        claims = tokens.verify(self._secret, tokens.PAREQ, pa_req)
+        if claims.get("oid") != md:
+            raise tokens.BadToken("PaReq belongs to another order")
+        if not self._fresh(claims):
+            raise tokens.BadToken("PaReq expired")
+        return claims
+
+    def authenticate(self, pa_req: str, md: str, password: str | None) -> str:
+        """The PaRes for a password typed on the ACS page (``None``: the buyer cancelled).
+
+        Status Y for the right password, N for a wrong one or a cancel, U (whatever was
+        typed) for the card whose issuer cannot finish 3-D Secure.
+        """
+        claims = self.read_pa_req(pa_req, md)
+        if claims.get("ok") == ISSUER_CANNOT_AUTHENTICATE:
+            status = "U"
+        elif password is not None and hmac.compare_digest(
+            password.encode("utf-8"), ACS_PASSWORD.encode("utf-8")
+        ):
+            status = "Y"
+        else:
+            status = "N"
+        return tokens.sign(
+            self._secret,
+            tokens.PARES,
+            {
+                "oid": claims["oid"],
+                "st": status,
+                "ac": _STATUS_CODES[status],
+                "ps": claims.get("ps", ""),
+                "amt": claims.get("amt"),
+                "cur": claims.get("cur"),
+                "iat": self._now_s(),
+            },
+        )
+
+    def routes(self) -> list[Any]:
+        """The ACS pages, relative to the app's ``/acs`` mount (see ``acs.acs_routes``)."""
+        from .acs import acs_routes
+
+        return acs_routes(self)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _challenge(
+        self, request: AuthorizationRequest, pan: str, system: str, code_on_success: int
+    ) -> AuthorizationResult:
+        pa_req = tokens.sign(
+            self._secret,
+            tokens.PAREQ,
+            {
+                "oid": request.order_id,
+                "pan": cards.mask_pan(pan),
+                "ps": system,
+                "amt": request.amount,
+                "cur": request.currency,
+                "ok": code_on_success,
+                "mer": request.merchant_login,
+                "lang": request.language,
+                "iat": self._now_s(),
+            },
+        )
+        challenge = ThreeDSChallenge(
+            acs_url=f"{self.acs_base_url}/acs/emulator/challenge",
+            pa_req=pa_req,
+            md=request.order_id,
+        )
+        return AuthorizationResult(
+            outcome=Outcome.CHALLENGE,
+            action_code=PAYMENT_STARTED,
+            terminal_id=self.terminal_id,
+            payment_system=system,
+            challenge=challenge,
+            message="3-D Secure challenge",
+        )
+
+    def _pa_res_problem(self, claims: dict[str, Any], completion: ThreeDSCompletion) -> str:
+        if claims.get("oid") != completion.order_id or completion.md != completion.order_id:
+            return "PaRes belongs to another order"
+        if claims.get("amt") != completion.amount or claims.get("cur") != completion.currency:
+            return "PaRes is for another amount"
+        if not self._fresh(claims):
+            return "PaRes expired"
+        if claims.get("st") == "Y" and claims.get("ac") != APPROVED:
+            return "inconsistent PaRes"
+        return ""
+
+    def _fresh(self, claims: dict[str, Any]) -> bool:
+        issued = claims.get("iat")
+        if not isinstance(issued, int):
+            return False
+        age = self._now_s() - issued
+        return -300 <= age <= self.token_ttl_s  # five minutes of clock skew between processes
+
+    def _approved(self, system: str, eci: str, message: str) -> AuthorizationResult:
+        return AuthorizationResult(
+            outcome=Outcome.APPROVED,
+            action_code=APPROVED,
+            approval_code=self._approval_code(),
+            auth_ref_num=self._rrn(),
+            terminal_id=self.terminal_id,
+            payment_system=system,
+            eci=eci,
+            message=message,
+        )
+
+    def _declined(
+        self, code: int, system: str | None, message: str, *, rrn: bool = True
+    ) -> AuthorizationResult:
+        """``rrn``: the decline came from an authorisation message, which has an RRN; the
+        ones decided before (card data, 3-D Secure) have none."""
+        return AuthorizationResult(
+            outcome=Outcome.DECLINED,
+            action_code=code,
+            auth_ref_num=self._rrn() if rrn else None,
+            terminal_id=self.terminal_id,
+            payment_system=system,
+            message=message,
+        )
+
+    async def _operation(self, kind: str) -> OperationResult:
+        await self._pause()
+        if self.fail_operations:
+            return OperationResult(Outcome.DECLINED, DO_NOT_HONOUR, message=f"{kind} declined")
+        return OperationResult(
+            Outcome.APPROVED,
+            APPROVED,
+            reference_number=self._rrn(),
+            approval_code=self._approval_code(),
+            message=f"{kind} approved",
+        )
+
+    async def _pause(self) -> None:
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000)
+
+    def _now_s(self) -> int:
+        return int(self._clock().timestamp())
+
+    def _approval_code(self) -> str:
+        return "".join(self._rng.choice(_APPROVAL_ALPHABET) for _ in range(6))
+
+    def _rrn(self) -> str:
+        """12 digits, ``YDDDHHNNNNNN``: last digit of the year, day of the year, UTC hour and
+        a six-digit sequence (random start per instance), the usual ISO 8583 field 37 style."""
+        now = self._clock().astimezone(UTC)
+        self._sequence = (self._sequence + 1) % 1_000_000
+        return f"{now.year % 10}{now.timetuple().tm_yday:03d}{now.hour:02d}{self._sequence:06d}"
