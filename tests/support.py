@@ -62,13 +62,13 @@ def start_gateway(
         **(extra_env or {}),
     }
     log_path = workdir / f"gateway-{port}.log"
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ecomgate.cli", "serve"],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
+    with log_path.open("wb") as log_file:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ecomgate.cli", "serve"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     gateway = GatewayProcess(base_url, database_url, process, log_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -43,7 +43,7 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
         store = await storage.open_store(settings.resolved_database_url, **settings.store_options())
         services = Services(
             store=store,
-            acquirer=_NoAcquirer(),  # type: ignore[arg-type]
+            acquirer=_NoAcquirer(),
             policy=Policy(
                 enabled_currencies=frozenset(settings.currencies),
                 public_url=settings.resolved_public_url,
@@ -240,6 +240,73 @@ def _setting_value(raw: str) -> Any:
     if raw.isdigit():
         return int(raw)
     return raw
+
+
+# -- demo ----------------------------------------------------------------------------
+DEMO_LOGIN = "demo-shop-api"
+DEMO_PASSWORD = "demo-password"
+
+
+async def _ensure_demo_merchant(services: Services) -> None:
+    from ecomgate.domain.merchant import MerchantSettings
+
+    async with services.store.transaction() as tx:
+        existing = await tx.get_merchant_by_login(DEMO_LOGIN)
+    if existing is None:
+        await merchant_service.create_merchant(
+            services,
+            login=DEMO_LOGIN,
+            password=DEMO_PASSWORD,
+            name="Demo tea shop",
+            permissions=("card-payment-api", "reverse-deposited"),
+            settings=MerchantSettings(language="en", max_attempts=3),
+        )
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Gateway port [ECOMGATE_PORT, 8080]")
+@click.option("--shop-port", type=int, default=8081, show_default=True, help="Demo shop port")
+@click.option("--host", default=None, help="Interface for both [ECOMGATE_HOST, 127.0.0.1]")
+def demo(port: int | None, shop_port: int, host: str | None) -> None:
+    """Run the gateway with a demo merchant, plus a demo shop that pays through it."""
+    import uvicorn
+
+    from ecomgate.demo.shop import ShopConfig, create_shop
+    from ecomgate.web.app import create_app
+
+    settings = _settings().with_overrides(port=port, host=host)
+    _run(settings, _ensure_demo_merchant)
+    gateway_url = settings.resolved_public_url
+    shop_url = f"http://{settings.host}:{shop_port}"
+    shop = create_shop(
+        ShopConfig(
+            gateway_url=gateway_url, shop_url=shop_url, login=DEMO_LOGIN, password=DEMO_PASSWORD
+        )
+    )
+    click.echo(
+        f"""
+EcomGate demo
+  gateway    {gateway_url}   (API: {gateway_url}/payment/rest/<method>.do)
+  demo shop  {shop_url}   <- open this in a browser and press Buy
+  merchant   userName={DEMO_LOGIN}  password={DEMO_PASSWORD}
+  test card  4111 1111 1111 1111, any future expiry, CVC 123, 3-D Secure password 12345678
+
+Register an order yourself:
+  curl --data amount=2000 --data currency=643 --data userName={DEMO_LOGIN} \\
+       --data password={DEMO_PASSWORD} --data returnUrl=https://mybestmerchantreturnurl.com \\
+       --data description=my_first_order --data language=en \\
+       {gateway_url}/payment/rest/register.do
+"""
+    )
+
+    async def both() -> None:
+        servers = [
+            uvicorn.Server(uvicorn.Config(app, host=settings.host, port=p, log_level="warning"))
+            for app, p in ((create_app(settings), settings.port), (shop, shop_port))
+        ]
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(both())
 
 
 # -- database ------------------------------------------------------------------------

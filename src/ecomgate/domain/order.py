@@ -102,6 +102,8 @@ class Order:
     def ensure_payable(self, now: int) -> None:
         if self.is_overdue(now):
             raise WrongState("order_expired")
+        if self.status is OrderStatus.ACS:
+            raise WrongState("payment_in_progress")
         if self.status is not OrderStatus.CREATED:
             raise WrongState("order_not_payable", status=int(self.status))
         if self._pending(OperationKind.AUTHORIZATION) is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from yoyo import get_backend, read_migrations
+from yoyo.migrations import MigrationList
 from yoyo.backends import DatabaseBackend
 
 
@@ -25,7 +26,7 @@ def _backend(database_url: str) -> DatabaseBackend:
     return get_backend(_yoyo_url(database_url), migration_table="schema_migrations")
 
 
-def _migrations():  # type: ignore[no-untyped-def]
+def _migrations() -> MigrationList:
     folder = resources.files("ecomgate.storage").joinpath("migrations")
     return read_migrations(str(folder))
 

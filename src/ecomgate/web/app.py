@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from ecomgate import config, storage
 from ecomgate.acquirers.registry import create_acquirer
@@ -23,9 +24,10 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Policy, Services
 
-from .api import orders
+from .api import card_payment, orders
 from .api.endpoint import Api, json_response
 from .api.params import Context
+from .payment_page import routes as payment_page
 
 log = logging.getLogger("ecomgate")
 
@@ -33,7 +35,22 @@ log = logging.getLogger("ecomgate")
 def build_api() -> Api:
     api = Api()
     orders.install(api)
+    card_payment.install(api)
     return api
+
+
+class _AcquirerPages:
+    """Pages an acquirer serves itself (the emulator's ACS); bound once the acquirer exists
+    at start-up, since it is built from settings and a secret kept in the database."""
+
+    def __init__(self) -> None:
+        self.app: Router | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            await PlainTextResponse("Not Found", 404)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _health(request: Request) -> Response:
@@ -48,7 +65,7 @@ async def _health(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     api = build_api()
-    acs_routes: list[BaseRoute] = []
+    acquirer_pages = _AcquirerPages()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -76,8 +93,9 @@ def create_app(settings: Settings) -> Starlette:
         app.state.services = services
         app.state.authenticator = authenticator
         app.state.settings = settings
-        if hasattr(acquirer, "routes"):
-            acs_routes.extend(acquirer.routes())
+        # an acquirer with pages of its own (the emulator's ACS) exposes them as routes()
+        pages = getattr(acquirer, "routes", None)
+        acquirer_pages.app = Router(routes=pages() if pages else [])
         try:
             yield
         finally:
@@ -85,9 +103,10 @@ def create_app(settings: Settings) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),
+        *payment_page.routes(),
         Route("/payment/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
         Route("/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
-        Mount("/acs", routes=acs_routes),
+        Mount("/acs", app=acquirer_pages),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.api = api

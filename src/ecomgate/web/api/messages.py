@@ -61,6 +61,11 @@ EN: dict[str, str] = {
     "operation_forbidden": "Access denied: the merchant may not use {method}",
     "acquirer_declined": "The operation was declined by the processing (actionCode {action_code})",
     "acquirer_pending": "The processing did not answer; the operation result is unknown",
+    "card_number_invalid": "Enter a valid card number",
+    "card_expiry_invalid": "Enter the expiry date as MM/YY",
+    "card_expired": "The card has expired",
+    "card_cvc_invalid": "Enter the 3-digit security code",
+    "cardholder_invalid": "Enter the name as printed on the card (Latin letters)",
 }
 
 RU: dict[str, str] = {
@@ -116,6 +121,11 @@ RU: dict[str, str] = {
     "operation_forbidden": "Доступ запрещён: магазину не разрешён метод {method}",
     "acquirer_declined": "Операция отклонена процессингом (actionCode {action_code})",
     "acquirer_pending": "Процессинг не ответил; результат операции неизвестен",
+    "card_number_invalid": "Введите корректный номер карты",
+    "card_expiry_invalid": "Введите срок действия в формате ММ/ГГ",
+    "card_expired": "Срок действия карты истёк",
+    "card_cvc_invalid": "Введите трёхзначный код безопасности",
+    "cardholder_invalid": "Введите имя латиницей, как на карте",
 }
 
 

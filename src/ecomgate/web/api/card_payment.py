@@ -1,0 +1,117 @@
+"""processform.do (the hosted page's own submission) and paymentorder.do (server to server,
+``card-payment-api`` permission).  Both answer as spec §3.9 shows and share one payment path
+(``services.payment``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecomgate.domain.errors import GatewayError, OrderNotFound
+from ecomgate.domain.ids import normalize_order_id
+from ecomgate.domain.merchant import Merchant, Permission
+from ecomgate.services import payment
+from ecomgate.services.payment import CardDataError, CardForm, Next, PaymentResult
+from ecomgate.web.payment_page import i18n
+
+from .endpoint import Api, ApiCall
+from .messages import message
+from .params import Kind, Param, ParamTable
+
+CARD_FORM = ParamTable(
+    (
+        Param("MDORDER", Kind.TEXT, 64),
+        Param("mdOrder", Kind.TEXT, 64),
+        Param("orderId", Kind.TEXT, 64),
+        Param("$PAN", Kind.TEXT, 40),
+        Param("$CVC", Kind.TEXT, 8),
+        Param("YYYY", Kind.TEXT, 4),
+        Param("MM", Kind.TEXT, 2),
+        Param("$EXPIRY", Kind.TEXT, 6),
+        Param("TEXT", Kind.TEXT, 150),
+        Param("language", Kind.LANGUAGE),
+        Param("email", Kind.TEXT, 40),
+        Param("ip", Kind.TEXT, 39),
+    )
+)
+
+
+def answer(result: PaymentResult, language: str) -> dict[str, Any]:
+    t = i18n.strings(language)
+    order = result.order
+    if result.next is Next.ACS and result.challenge is not None:
+        return {
+            "errorCode": "0",
+            "acsUrl": result.challenge.acs_url,
+            "paReq": result.challenge.pa_req,
+            "termUrl": result.term_url,
+            "is3DSVer2": False,
+        }
+    if result.next is Next.RETRY:
+        return {
+            "errorCode": "0",
+            "displayErrorMessage": i18n.decline_message(order.action_code, language),
+            "actionCode": order.action_code,
+            "attemptsLeft": order.attempts_left(order.attempts + 1),
+        }
+    if result.next is Next.PROCESSING:
+        return {"errorCode": "0", "info": t["result_processing_title"]}
+    paid = order.action_code == 0
+    body: dict[str, Any] = {
+        "errorCode": "0",
+        "redirect": result.redirect_url,
+        "info": t["redirecting"] if paid else i18n.decline_message(order.action_code, language),
+    }
+    if not paid:
+        body["actionCode"] = order.action_code
+        body["displayErrorMessage"] = body["info"]
+    return body
+
+
+async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
+    v = CARD_FORM.validate(call.raw, call.ctx)
+    raw_id = v.get("MDORDER") or v.get("mdOrder") or v.get("orderId")
+    if not raw_id:
+        raise GatewayError(5, "missing_parameter", name="MDORDER")
+    order_id = normalize_order_id(raw_id)
+    if order_id is None:
+        raise OrderNotFound()
+    year, month = v.get("YYYY", ""), v.get("MM", "")
+    expiry = v.get("$EXPIRY", "")
+    if expiry and not (year and month):
+        year, month = expiry[:4], expiry[4:]
+    form = CardForm(
+        pan=v.get("$PAN", ""),
+        expiry_year=year,
+        expiry_month=month,
+        cvc=v.get("$CVC", ""),
+        cardholder_name=v.get("TEXT", ""),
+    )
+    ip = v.get("ip") or (call.request.client.host if call.request.client else "")
+    language = v.get("language")
+    try:
+        result = await payment.pay(
+            call.services, order_id, form, language=language, ip=ip, merchant=merchant
+        )
+    except CardDataError as exc:
+        return {
+            "errorCode": str(exc.error_code),
+            "errorMessage": message(exc.key, call.language),
+            "field": exc.field,
+        }
+    return answer(result, language or result.order.language)
+
+
+async def process_form(call: ApiCall) -> dict[str, Any]:
+    """The hosted page's submission: no merchant credentials, the order id is the key."""
+    return await _pay(call, None)
+
+
+async def payment_order(call: ApiCall) -> dict[str, Any]:
+    merchant = await call.authenticate(Permission.CARD_PAYMENT_API)
+    return await _pay(call, merchant)
+
+
+def install(api: Api) -> None:
+    api.add("processform", process_form)
+    api.add("paymentorder", payment_order)
+    api.add("payment", payment_order)  # Sberbank's name for the same call

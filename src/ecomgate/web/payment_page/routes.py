@@ -1,0 +1,161 @@
+"""The hosted payment page at formUrl, its static files, and the 3-D Secure return.
+
+The page talks to the gateway only through ``processform.do`` (``web/api/card_payment.py``);
+this module renders what the buyer sees for each state of the order.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ecomgate.domain import codes
+from ecomgate.domain.codes import OrderStatus
+from ecomgate.domain.errors import GatewayError
+from ecomgate.domain.ids import normalize_order_id
+from ecomgate.domain.order import Order
+from ecomgate.services import payment, status
+from ecomgate.services.context import Services
+from ecomgate.services.register import form_url
+
+from . import i18n
+from .rendering import STATIC_DIR, format_amount, make_environment
+
+STATIC_URL = "/payment/static"
+PROCESS_URL = "/payment/rest/processform.do"
+_PAGE_FILE = re.compile(r"(?:(?P<view>[A-Za-z0-9_-]+?)_)?payment_(?P<lang>[A-Za-z]{2})\.html")
+_ENV = make_environment()
+#: the page must never be cached or framed by another site
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
+    "'unsafe-inline'; script-src 'self'; form-action *; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _html(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    body = _ENV.get_template(template).render(static_url=STATIC_URL, **context)
+    return HTMLResponse(body, status_code=status_code, headers=_HEADERS)
+
+
+def _order_context(order: Order, merchant_name: str, lang: str) -> dict[str, Any]:
+    params = order.json_params
+    return {
+        "id": order.id,
+        "number": order.order_number,
+        "description": order.description,
+        "amount": order.amount,
+        "amount_formatted": format_amount(order.amount, order.currency, lang),
+        "currency": order.currency,
+        "merchant_name": merchant_name,
+        "expires_at_ms": order.expires_at,
+        "cardholder_name": str(order.extra.get("cardholderName", "")),
+        "email": order.email,
+        "back_to_shop_url": params.get("backToShopUrl", ""),
+        "back_to_shop_name": params.get("backToShopName", ""),
+    }
+
+
+def _result_kind(order: Order) -> str:
+    if order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED, OrderStatus.REFUNDED):
+        return "paid"
+    if order.status is OrderStatus.ACS:
+        return "processing"
+    if order.action_code == codes.ORDER_EXPIRED:
+        return "expired"
+    return "declined"
+
+
+async def payment_page(request: Request) -> Response:
+    services: Services = request.app.state.services
+    match = _PAGE_FILE.fullmatch(request.path_params["file"])
+    lang = i18n.normalize_lang(match.group("lang") if match else None)
+    t = i18n.strings(lang)
+    order_id = normalize_order_id(request.query_params.get("mdOrder", ""))
+    order = await status.get_order(services, order_id) if order_id else None
+    if match is None or order is None:
+        return _html(
+            "result.html", 404, lang=lang, t=t, kind="not_found", order=None, return_url=""
+        )
+    merchant = await status.get_merchant(services, order.merchant_id)
+    context = _order_context(order, merchant.name if merchant else "", lang)
+    if order.status is OrderStatus.CREATED:
+        view = (match.group("view") or "").lower()
+        prefix = f"{match.group('view')}_" if match.group("view") else ""
+        page = request.path_params["page"]
+        lang_urls = {
+            code: f"/payment/merchants/{page}/{prefix}payment_{code}.html?mdOrder={order.id}"
+            for code in ("en", "ru")
+        }
+        error = ""
+        if order.action_code not in (codes.NO_ATTEMPT, codes.APPROVED):
+            error = i18n.decline_message(order.action_code, lang)
+        return _html(
+            "payment.html",
+            lang=lang,
+            t=t,
+            mobile=view == "mobile" or order.page_view.upper() == "MOBILE",
+            order=context,
+            process_url=PROCESS_URL,
+            lang_urls=lang_urls,
+            error=error,
+            now_ms=services.clock.now_ms(),
+        )
+    kind = _result_kind(order)
+    message = ""
+    if kind == "declined":
+        message = i18n.decline_message(order.action_code, lang)
+    return _html(
+        "result.html",
+        lang=lang,
+        t=t,
+        kind=kind,
+        order=context,
+        message=message,
+        return_url=payment.return_url(order, success=kind == "paid")
+        if kind != "processing"
+        else "",
+    )
+
+
+async def finish_3ds(request: Request) -> Response:
+    """spec §3.9: the ACS posts PaRes and MD here; the buyer is redirected to the shop."""
+    services: Services = request.app.state.services
+    form = await request.form()
+    md = str(form.get("MD") or request.query_params.get("MD") or "")
+    pa_res = str(form.get("PaRes") or form.get("PARes") or "")
+    lang = request.query_params.get("lang")
+    try:
+        result = await payment.finish_3ds(services, md, pa_res, lang)
+    except GatewayError:
+        t = i18n.strings(lang)
+        return _html(
+            "result.html",
+            404,
+            lang=i18n.normalize_lang(lang),
+            t=t,
+            kind="not_found",
+            order=None,
+            return_url="",
+        )
+    if result.next in (payment.Next.RETRY, payment.Next.PROCESSING):
+        # declined with attempts left, or still open: back to the page, which says why
+        merchant = await status.get_merchant(services, result.order.merchant_id)
+        assert merchant is not None
+        return RedirectResponse(form_url(services, merchant, result.order), status_code=303)
+    return RedirectResponse(result.redirect_url, status_code=303)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/payment/rest/finish3ds.do", finish_3ds, methods=["POST", "GET"]),
+        Route("/payment/merchants/{page}/{file}", payment_page, methods=["GET", "HEAD"]),
+        Mount(STATIC_URL, app=StaticFiles(directory=STATIC_DIR), name="payment-static"),
+    ]

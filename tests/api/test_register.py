@@ -1,0 +1,174 @@
+"""register.do and registerPreAuth.do over HTTP (spec §3.1, §3.2, §10)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ..support import Api
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+async def test_success_answers_exactly_order_id_and_form_url(api: Api) -> None:
+    body = await api.register(orderNumber="A-1", amount=2000, language="en")
+    assert set(body) == {"orderId", "formUrl"}
+    assert UUID.fullmatch(body["orderId"])
+    assert body["formUrl"] == (
+        f"{api.base_url}/payment/merchants/ecom/payment_en.html?mdOrder={body['orderId']}"
+    )
+
+
+async def test_pre_auth_registration_is_a_two_stage_order(api: Api) -> None:
+    body = await api.call(
+        "registerPreAuth", orderNumber="H-1", amount=500, returnUrl="https://s.example/r"
+    )
+    assert set(body) == {"orderId", "formUrl"}
+    status = await api.status(body["orderId"])
+    assert status["orderStatus"] == 0
+    assert status["amount"] == 500
+
+
+async def test_mobile_page_view_selects_the_mobile_page(api: Api) -> None:
+    body = await api.register(pageView="MOBILE", language="ru")
+    assert "/mobile_payment_ru.html?mdOrder=" in body["formUrl"]
+
+
+async def test_order_number_may_be_omitted_and_is_then_generated(api: Api) -> None:
+    first = await api.register()
+    second = await api.register()
+    a = await api.status(first["orderId"])
+    b = await api.status(second["orderId"])
+    assert a["orderNumber"] and b["orderNumber"]
+    assert a["orderNumber"] != b["orderNumber"]
+
+
+async def test_duplicate_order_number_is_error_1(api: Api) -> None:
+    await api.register(orderNumber="DUP-1")
+    body = await api.register(orderNumber="DUP-1")
+    assert body["errorCode"] == "1"
+    assert "duplicate" in body["errorMessage"].lower()
+
+
+async def test_order_number_of_36_characters_is_accepted(api: Api) -> None:
+    body = await api.register(orderNumber="X" * 36)
+    assert "orderId" in body
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "named"),
+    [
+        ({"amount": None}, "4", "amount"),
+        ({"returnUrl": None}, "4", "returnUrl"),
+        ({"returnUrl": "/relative/path"}, "4", "returnUrl"),
+        ({"returnUrl": "./ok"}, "4", "returnUrl"),
+        ({"returnUrl": "javascript:alert(1)"}, "4", "returnUrl"),
+        ({"failUrl": "/fail"}, "4", "failUrl"),
+        ({"amount": "19.99"}, "5", "amount"),
+        ({"amount": "1998.9999999999998"}, "5", "amount"),
+        ({"amount": "-5"}, "5", "amount"),
+        ({"amount": "1234567890123"}, "5", "amount"),
+        ({"amount": "abc"}, "5", "amount"),
+        ({"amount": "0"}, "5", "amount"),
+        ({"currency": "999"}, "3", "999"),
+        ({"currency": "64"}, "5", "currency"),
+        ({"currency": "RUB"}, "5", "currency"),
+        ({"language": "english"}, "5", "language"),
+        ({"language": "r1"}, "5", "language"),
+        ({"orderNumber": "N" * 37}, "5", "orderNumber"),
+        ({"description": "d" * 599}, "5", "description"),
+        ({"description": "<script>alert(1)</script>"}, "5", "description"),
+        ({"jsonParams": "{not json"}, "5", "jsonParams"),
+        ({"jsonParams": "[1,2]"}, "5", "jsonParams"),
+        ({"jsonParams": '{"a":{"b":1}}'}, "5", "jsonParams"),
+        ({"sessionTimeoutSecs": "12345678901"}, "5", "sessionTimeoutSecs"),
+        ({"sessionTimeoutSecs": "ten"}, "5", "sessionTimeoutSecs"),
+        ({"expirationDate": "2030-13-01T00:00:00"}, "5", "expirationDate"),
+        ({"expirationDate": "tomorrow"}, "5", "expirationDate"),
+        ({"expirationDate": "2001-01-01T00:00:00"}, "5", "expirationDate"),
+        ({"email": "e" * 41}, "5", "email"),
+        ({"clientId": "c" * 256}, "5", "clientId"),
+        ({"features": "TELEPORT"}, "14", "TELEPORT"),
+        ({"features": "VERIFY"}, "13", "VERIFY"),
+        ({"orderBundle": "{broken"}, "5", "orderBundle"),
+        (
+            {"orderBundle": json.dumps({"cartItems": {"items": [{"itemAmount": 1500}]}})},
+            "5",
+            "orderBundle",
+        ),
+    ],
+)
+async def test_each_bad_parameter_gets_its_error_code_and_is_named(
+    api: Api, params: dict[str, str | None], code: str, named: str
+) -> None:
+    request: dict[str, object] = {"amount": 2000, "returnUrl": "https://shop.example/ok"}
+    for key, value in params.items():
+        if value is None:
+            request.pop(key, None)
+        else:
+            request[key] = value
+    body = await api.call("register", **request)
+    assert body["errorCode"] == code, body
+    assert named in body["errorMessage"], body
+    assert "orderId" not in body
+
+
+async def test_error_messages_follow_the_language(api: Api) -> None:
+    en = await api.call("register", returnUrl="https://s.example", language="en")
+    ru = await api.call("register", returnUrl="https://s.example", language="RU")
+    assert en["errorCode"] == ru["errorCode"] == "4"
+    assert "missing" in en["errorMessage"]
+    assert "обязательный" in ru["errorMessage"]
+
+
+async def test_everything_sent_at_registration_comes_back_in_the_status(api: Api) -> None:
+    bundle = {
+        "customerDetails": {"email": "buyer@example.com"},
+        "cartItems": {"items": [{"positionId": 1, "name": "Tea", "itemAmount": 2000}]},
+    }
+    body = await api.register(
+        orderNumber="FULL-1",
+        amount=2000,
+        currency="978",
+        description="Green tea",
+        jsonParams=json.dumps({"email": "buyer@example.com", "colour": "green"}),
+        orderBundle=json.dumps(bundle),
+        clientId="client-7",
+        email="buyer@example.com",
+        phone="+79001234567",
+        postAddress="Moscow, Red Square 1",
+        features="FORCE_TDS",
+        sessionTimeoutSecs=600,
+    )
+    status = await api.status(body["orderId"])
+    assert status["orderNumber"] == "FULL-1"
+    assert status["currency"] == "978"
+    assert status["orderDescription"] == "Green tea"
+    assert {"name": "colour", "value": "green"} in status["merchantOrderParams"]
+    assert status["orderBundle"] == bundle
+    assert status["bindingInfo"] == {"clientId": "client-7"}
+    assert status["payerData"] == {
+        "email": "buyer@example.com",
+        "phone": "+79001234567",
+        "postAddress": "Moscow, Red Square 1",
+    }
+    assert status["features"] == ["FORCE_TDS"]
+
+
+async def test_null_json_params_and_empty_values_count_as_absent(api: Api) -> None:
+    body = await api.register(jsonParams="null", description="", failUrl="")
+    status = await api.status(body["orderId"])
+    assert status["merchantOrderParams"] == []
+
+
+async def test_unknown_parameters_are_ignored(api: Api) -> None:
+    body = await api.register(refundAmount="5", somethingNew="x")
+    assert "orderId" in body
+
+
+async def test_currency_defaults_to_the_merchants(api: Api) -> None:
+    body = await api.register()
+    status = await api.status(body["orderId"])
+    assert status["currency"] == "643"

@@ -1,0 +1,92 @@
+"""getOrderStatusExtended.do and getOrderStatus.do for a fresh order (spec §3.3, §3.4)."""
+
+from __future__ import annotations
+
+import time
+
+from ..support import Api
+
+
+async def test_a_fresh_order_shows_status_0_and_action_code_minus_100(api: Api) -> None:
+    before = int(time.time() * 1000)
+    body = await api.register(orderNumber="S-1", amount=2000, description="my_first_order")
+    status = await api.status(body["orderId"])
+    assert status["errorCode"] == "0"
+    assert status["errorMessage"] == "Success"
+    assert status["orderStatus"] == 0
+    assert status["actionCode"] == -100
+    assert status["actionCodeDescription"] == ""
+    assert status["amount"] == 2000
+    assert status["currency"] == "643"
+    assert status["orderNumber"] == "S-1"
+    assert status["orderDescription"] == "my_first_order"
+    assert before - 5000 <= status["date"] <= before + 60_000
+    assert status["attributes"] == [{"name": "mdOrder", "value": body["orderId"]}]
+    assert status["paymentAmountInfo"] == {
+        "paymentState": "CREATED",
+        "approvedAmount": 0,
+        "depositedAmount": 0,
+        "refundedAmount": 0,
+        "feeAmount": 0,
+        "totalAmount": 2000,
+    }
+    assert "cardAuthInfo" not in status
+
+
+async def test_status_by_order_number(api: Api) -> None:
+    body = await api.register(orderNumber="BY-NUMBER")
+    status = await api.call("getOrderStatusExtended", orderNumber="BY-NUMBER")
+    assert status["attributes"][0]["value"] == body["orderId"]
+
+
+async def test_order_id_wins_over_order_number(api: Api) -> None:
+    a = await api.register(orderNumber="A")
+    await api.register(orderNumber="B")
+    status = await api.call("getOrderStatusExtended", orderId=a["orderId"], orderNumber="B")
+    assert status["orderNumber"] == "A"
+
+
+async def test_order_id_is_accepted_upper_case_and_without_hyphens(api: Api) -> None:
+    body = await api.register(orderNumber="CASE")
+    upper = await api.status(body["orderId"].upper())
+    bare = await api.status(body["orderId"].replace("-", ""))
+    assert upper["orderNumber"] == bare["orderNumber"] == "CASE"
+
+
+async def test_no_id_at_all_is_error_1(api: Api) -> None:
+    status = await api.call("getOrderStatusExtended")
+    assert status["errorCode"] == "1"
+    assert "orderId" in status["errorMessage"]
+
+
+async def test_unknown_order_is_error_6(api: Api) -> None:
+    status = await api.status("01491d0b-c848-7dd6-a20d-e96900a7d8c0")
+    assert status["errorCode"] == "6"
+    assert "orderStatus" not in status
+
+
+async def test_an_order_number_sent_as_order_id_gets_a_helpful_6(api: Api) -> None:
+    status = await api.status("my-order-42")
+    assert status["errorCode"] == "6"
+    assert "orderNumber" in status["errorMessage"]
+
+
+async def test_legacy_status_keeps_capitalised_keys(api: Api) -> None:
+    body = await api.register(orderNumber="LEGACY", amount=150000)
+    status = await api.call("getOrderStatus", orderId=body["orderId"])
+    assert status["OrderStatus"] == 0
+    assert status["ErrorCode"] == "0"
+    assert status["OrderNumber"] == "LEGACY"
+    assert status["Amount"] == 150000
+    assert status["currency"] == "643"
+
+
+async def test_legacy_status_errors_use_capitalised_keys(api: Api) -> None:
+    status = await api.call("getOrderStatus", orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0")
+    assert status == {"ErrorCode": "6", "ErrorMessage": status["ErrorMessage"]}
+
+
+async def test_russian_success_message(api: Api) -> None:
+    body = await api.register()
+    status = await api.status(body["orderId"], language="ru")
+    assert status["errorMessage"] == "Успешно"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import uuid
+
+from ecomgate.domain.ids import normalize_order_id, uuid7
+
+
+def test_order_ids_are_lower_case_time_ordered_uuid7() -> None:
+    a, b = uuid7(1_700_000_000_000), uuid7(1_700_000_000_001)
+    assert a == a.lower() and len(a) == 36
+    assert uuid.UUID(a).version == 7
+    assert a < b
+
+
+def test_other_spellings_of_an_order_id_are_normalized() -> None:
+    oid = uuid7(1_700_000_000_000)
+    assert normalize_order_id(oid.upper()) == oid
+    assert normalize_order_id(oid.replace("-", "")) == oid
+    assert normalize_order_id("order-42") is None

@@ -1,0 +1,95 @@
+"""The order state machine, without I/O (spec §2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecomgate.domain import codes
+from ecomgate.domain.codes import OrderStatus
+from ecomgate.domain.errors import WrongState
+from ecomgate.domain.order import CardSnapshot, Order
+
+CARD = CardSnapshot("411111**1111", "203012", "TEST CARDHOLDER", "VISA")
+NOW = 1_700_000_000_000
+
+
+def new_order(*, two_phase: bool = False, amount: int = 2000) -> Order:
+    return Order(
+        id="o-1",
+        merchant_id="m-1",
+        order_number="1",
+        amount=amount,
+        currency="643",
+        two_phase=two_phase,
+        created_at=NOW,
+        expires_at=NOW + 1_200_000,
+        return_url="https://shop.example/ok",
+    )
+
+
+def pay(order: Order, at: int = NOW + 1000) -> None:
+    order.start_attempt(at, "auth-1", CARD)
+    order.authorization_approved(
+        at, deposit_operation_id="dep-1", approval_code="A1B2C3", auth_ref_num="1", terminal_id="T"
+    )
+
+
+def test_a_new_order_is_created_with_no_attempt() -> None:
+    order = new_order()
+    assert order.status is OrderStatus.CREATED
+    assert order.action_code == codes.NO_ATTEMPT
+    assert order.payment_state == "CREATED"
+
+
+def test_one_stage_payment_deposits_the_whole_amount() -> None:
+    order = new_order()
+    pay(order)
+    assert order.status is OrderStatus.DEPOSITED
+    t = order.totals
+    assert (t.approved_amount, t.deposited_amount, t.refunded) == (2000, 2000, 0)
+
+
+def test_two_stage_payment_holds_the_amount() -> None:
+    order = new_order(two_phase=True)
+    pay(order)
+    assert order.status is OrderStatus.APPROVED
+    assert (order.totals.approved_amount, order.totals.deposited_amount) == (2000, 0)
+
+
+def test_a_second_attempt_while_one_is_in_flight_is_refused() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    with pytest.raises(WrongState):
+        order.start_attempt(NOW, "auth-2", CARD)
+
+
+def test_a_decline_with_attempts_left_keeps_the_order_payable() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    assert order.authorization_declined(NOW, 116, max_attempts=3) == []
+    assert order.status is OrderStatus.CREATED
+    assert order.action_code == 116
+
+
+def test_the_last_declined_attempt_declines_the_order() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    events = order.authorization_declined(NOW, 116, max_attempts=1)
+    assert order.status is OrderStatus.DECLINED
+    assert [(e.operation, e.status) for e in events] == [("deposited", 0)]
+
+
+def test_an_unpaid_order_expires_with_minus_2007() -> None:
+    order = new_order()
+    assert order.expire(NOW + 1_199_999) == []
+    events = order.expire(NOW + 1_200_000)
+    assert order.status is OrderStatus.DECLINED
+    assert order.action_code == codes.ORDER_EXPIRED
+    assert [e.operation for e in events] == ["declinedByTimeout"]
+
+
+def test_a_paid_order_never_expires() -> None:
+    order = new_order()
+    pay(order)
+    assert order.expire(NOW + 10**9) == []
+    assert order.status is OrderStatus.DEPOSITED
