@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 
 from yoyo import get_backend, read_migrations
-from yoyo.migrations import MigrationList
 from yoyo.backends import DatabaseBackend
+from yoyo.migrations import MigrationList
 
 
 def _yoyo_url(database_url: str) -> str:

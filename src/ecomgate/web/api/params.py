@@ -60,7 +60,8 @@ async def read_params(request: Request) -> RawParams:
     """Spec §10: form body of a POST, query string of a POST with an empty body (whatever
     its Content-Type), GET query string, a GET with a form body.  The body wins on clashes;
     empty values count as absent."""
-    params = _pairs(request.url.query) if request.url.query else {}
+    query = request.scope.get("query_string", b"")
+    params = _pairs(query.decode("utf-8", errors="replace")) if query else {}
     body = await request.body()
     if body.strip():
         content_type = request.headers.get("content-type", "")
