@@ -14,6 +14,8 @@ class Currency:
     alpha: str  # e.g. "RUB"
     exponent: int  # digits after the decimal point
     symbol: str = ""
+    #: English writes the symbol first ("$20.00"); otherwise it follows ("20.00 ₽")
+    prefix_en: bool = False
 
 
 #: ISO 4217 currencies the gateway knows how to display; which of them are *enabled* is
@@ -23,16 +25,16 @@ CURRENCIES: dict[str, Currency] = {
     for c in (
         Currency("643", "RUB", 2, "₽"),
         Currency("810", "RUR", 2, "₽"),
-        Currency("840", "USD", 2, "$"),
-        Currency("978", "EUR", 2, "€"),
-        Currency("826", "GBP", 2, "£"),
+        Currency("840", "USD", 2, "$", prefix_en=True),
+        Currency("978", "EUR", 2, "€", prefix_en=True),
+        Currency("826", "GBP", 2, "£", prefix_en=True),
         Currency("051", "AMD", 2, "֏"),
         Currency("398", "KZT", 2, "₸"),
-        Currency("933", "BYN", 2, "Br"),
-        Currency("975", "BGN", 2, "лв"),
-        Currency("170", "COP", 2, "$"),
-        Currency("012", "DZD", 2, "DA"),
-        Currency("788", "TND", 3, "DT"),
+        Currency("933", "BYN", 2, "BYN"),
+        Currency("975", "BGN", 2, "BGN"),
+        Currency("170", "COP", 2, "COP"),
+        Currency("012", "DZD", 2, "DZD"),
+        Currency("788", "TND", 3, "TND"),
         Currency("156", "CNY", 2, "¥"),
         Currency("392", "JPY", 0, "¥"),
         Currency("985", "PLN", 2, "zł"),

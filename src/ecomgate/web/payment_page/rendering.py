@@ -6,11 +6,11 @@ The route layer builds the contexts documented in the templates (``payment.html`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+from ecomgate.domain.money import CURRENCIES, Currency
 from ecomgate.web.payment_page import i18n
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,36 +21,14 @@ STATIC_DIR = PACKAGE_DIR / "static"
 NBSP = "\u00a0"
 
 
-@dataclass(frozen=True, slots=True)
-class Currency:
-    code: str  # ISO 4217 alpha code
-    exponent: int  # number of minor-unit digits
-    symbol: str  # shown next to the amount
-    prefix_en: bool = False  # English puts the symbol first ("$20.00")
-
-
-#: ISO 4217 numeric code → display data.  Unknown currencies render with their numeric code.
-CURRENCIES: dict[str, Currency] = {
-    "643": Currency("RUB", 2, "₽"),
-    "810": Currency("RUR", 2, "₽"),
-    "840": Currency("USD", 2, "$", prefix_en=True),
-    "978": Currency("EUR", 2, "€", prefix_en=True),
-    "051": Currency("AMD", 2, "֏"),
-    "398": Currency("KZT", 2, "₸"),
-    "933": Currency("BYN", 2, "BYN"),
-    "975": Currency("BGN", 2, "BGN"),
-    "170": Currency("COP", 2, "COP"),
-    "012": Currency("DZD", 2, "DZD"),
-    "788": Currency("TND", 3, "TND"),
-}
-
 # (decimal separator, thousands separator) per page language
 _SEPARATORS: dict[str, tuple[str, str]] = {"en": (".", ","), "ru": (",", NBSP)}
 
 
 def currency_info(currency_numeric: str) -> Currency:
+    """Display data of a currency; unknown ones render with their numeric code."""
     code = str(currency_numeric).strip().zfill(3)
-    return CURRENCIES.get(code, Currency(code, 2, code))
+    return CURRENCIES.get(code, Currency(code, code, 2, code))
 
 
 def _group(digits: str, sep: str) -> str:
