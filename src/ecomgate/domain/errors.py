@@ -44,6 +44,13 @@ class AccessDenied(GatewayError):
         super().__init__(5, key)
 
 
+class OperationForbidden(GatewayError):
+    """The merchant lacks the permission for this operation (errorCode 5)."""
+
+    def __init__(self, key: str = "operation_forbidden", **params: Any) -> None:
+        super().__init__(5, key, **params)
+
+
 class OrderNotFound(GatewayError):
     def __init__(self) -> None:
         super().__init__(6, "order_not_found")

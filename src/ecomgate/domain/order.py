@@ -11,8 +11,9 @@ from typing import Any
 
 from . import codes
 from .codes import OrderStatus
-from .errors import InvalidParameter, WrongState
+from .errors import InvalidParameter, OperationForbidden, WrongState
 from .events import OrderEvent
+from .money import CURRENCIES
 from .operations import Operation, OperationKind, OperationState, Totals, totals
 
 #: statuses in which the buyer may still pay
@@ -200,100 +201,138 @@ class Order:
         return max(0, max_attempts - self.attempts)
 
     # -- merchant operations -----------------------------------------------------------
+    #
+    # deposit.do, reverse.do and refund.do run in two steps so that no database lock is held
+    # while the acquirer answers: ``check_*`` + ``reserve`` append a PENDING ledger record
+    # (which already blocks conflicting operations and, for refunds, reserves the money);
+    # ``settle`` records the acquirer's answer later.  An unknown answer leaves it PENDING.
+
     def decline(self, now: int) -> list[OrderEvent]:
         """decline.do: cancel an order nobody has paid (status 0 or 5 -> 6)."""
         if self.status not in PAYABLE:
             raise WrongState("order_not_declinable", status=int(self.status))
+        if self.status is OrderStatus.CREATED and self._pending(OperationKind.AUTHORIZATION):
+            # the acquirer is being asked right now: its answer must find the attempt open
+            raise WrongState("payment_in_progress")
         self._settle_pending_authorizations(codes.DECLINED_BY_MERCHANT)
         self.status = OrderStatus.DECLINED
         self.action_code = codes.DECLINED_BY_MERCHANT
         return []
 
+    def check_currency(self, currency: str | None) -> None:
+        if currency is not None and currency != self.currency:
+            raise InvalidParameter("currency", "currency_mismatch", currency=self.currency)
+
     def check_deposit(self, amount: int, *, partial_allowed: bool) -> int:
         """The amount a deposit.do of ``amount`` (0 = all) would capture, or an error."""
         if self.status is not OrderStatus.APPROVED:
             raise WrongState("deposit_wrong_state", status=int(self.status))
+        if self._in_flight(OperationKind.DEPOSIT, OperationKind.REVERSAL):
+            raise WrongState("operation_in_progress")
         held = self.totals.approved_amount
         if amount == 0:
             return held
+        self._check_minimum(amount)
         if amount > held:
             raise InvalidParameter("amount", "deposit_exceeds_hold", held=held)
         if amount < held and not partial_allowed:
-            raise InvalidParameter("amount", "partial_deposit_forbidden", held=held)
+            raise OperationForbidden("partial_deposit_forbidden", held=held)
         return amount
 
-    def deposit(self, now: int, operation: Operation) -> list[OrderEvent]:
-        """A partial capture is final: the rest of the hold is released (spec §2.3)."""
-        self.operations.append(operation)
-        if operation.state is OperationState.APPROVED:
-            self.status = OrderStatus.DEPOSITED
-            self.action_code = codes.APPROVED
-            return [OrderEvent("deposited", self.id, 1, now)]
-        return []
+    def check_reverse(
+        self, amount: int | None, *, deposited_allowed: bool, bank_day_start: int
+    ) -> int:
+        """The amount reverse.do would cancel, or an error (spec §3.6).
 
-    def check_reverse(self, now: int, *, deposited_allowed: bool, bank_day_start: int) -> int:
-        """The amount reverse.do would cancel, or an error (spec §3.6)."""
-        t = self.totals
-        if t.reversed:
+        Possible once: any earlier reversal, even a declined one, rules out another."""
+        if any(op.kind is OperationKind.REVERSAL for op in self.operations):
             raise WrongState("already_reversed")
+        if self._in_flight(OperationKind.DEPOSIT, OperationKind.REFUND):
+            raise WrongState("operation_in_progress")
+        t = self.totals
         if self.status is OrderStatus.APPROVED:
-            return t.approved_amount
-        if self.status is OrderStatus.DEPOSITED:
+            full = t.approved_amount
+        elif self.status is OrderStatus.DEPOSITED:
             if not deposited_allowed:
-                raise WrongState("reverse_deposited_forbidden")
+                raise OperationForbidden("reverse_deposited_forbidden")
             deposit = self.last(OperationKind.DEPOSIT)
             if deposit is None or deposit.created_at < bank_day_start:
                 raise WrongState("reverse_not_same_day")
-            return t.deposited_amount
-        raise WrongState("reverse_wrong_state", status=int(self.status))
-
-    def reverse(self, now: int, operation: Operation) -> list[OrderEvent]:
-        self.operations.append(operation)
-        if operation.state is OperationState.APPROVED:
-            self.status = OrderStatus.REVERSED
-            self.action_code = codes.APPROVED
-            return [OrderEvent("reversed", self.id, 1, now)]
-        return []
+            full = t.deposited_amount
+        else:
+            raise WrongState("reverse_wrong_state", status=int(self.status))
+        if amount and amount != full:
+            raise InvalidParameter("amount", "partial_reverse_unsupported", full=full)
+        return full
 
     def check_refund(self, amount: int, expected_deposited: int | None = None) -> int:
-        """The amount refund.do of ``amount`` (0 = everything left) would return."""
+        """The amount refund.do of ``amount`` (0 = everything left) would return.
+
+        Pending refunds count as already made: two concurrent requests can never both pass
+        the ``expectedDepositedAmount`` guard or together exceed the deposited amount."""
         if self.status not in (OrderStatus.DEPOSITED, OrderStatus.REFUNDED):
             raise WrongState("refund_wrong_state", status=int(self.status))
-        t = self.totals
-        if expected_deposited is not None and expected_deposited != t.deposited_amount:
+        if self._in_flight(OperationKind.REVERSAL):
+            raise WrongState("operation_in_progress")
+        left = self.totals.refundable
+        if expected_deposited is not None and expected_deposited != left:
             raise WrongState(
-                "expected_deposited_mismatch",
-                expected=expected_deposited,
-                deposited=t.deposited_amount,
+                "expected_deposited_mismatch", expected=expected_deposited, deposited=left
             )
-        left = t.refundable
         if left <= 0:
             raise WrongState("nothing_to_refund")
         if amount == 0:
             return left
+        self._check_minimum(amount)
         if amount > left:
-            raise WrongState("refund_exceeds_deposit", deposited=left)
+            raise WrongState("refund_exceeds_deposit", amount=amount, deposited=left)
         return amount
 
-    def refund(self, now: int, operation: Operation) -> list[OrderEvent]:
-        if operation not in self.operations:
-            self.operations.append(operation)
-        if operation.state is OperationState.APPROVED:
-            self.status = OrderStatus.REFUNDED
-            self.action_code = codes.APPROVED
-            return [
-                OrderEvent(
-                    "refunded",
-                    self.id,
-                    1,
-                    now,
-                    {
-                        "operationRefundedAmount": str(operation.amount),
-                        "externalRefundId": operation.external_id or "",
-                    },
-                )
-            ]
-        return []
+    def reserve(
+        self,
+        kind: OperationKind,
+        operation_id: str,
+        amount: int,
+        now: int,
+        external_id: str | None = None,
+    ) -> Operation:
+        """Append a PENDING deposit, reversal or refund (after its ``check_*``)."""
+        if kind is OperationKind.AUTHORIZATION:
+            raise ValueError("authorizations start with start_attempt()")
+        op = Operation(
+            operation_id,
+            self.id,
+            kind,
+            OperationState.PENDING,
+            amount,
+            now,
+            action_code=codes.NO_ATTEMPT,
+            external_id=external_id,
+        )
+        self.operations.append(op)
+        return op
+
+    def settle(
+        self,
+        operation_id: str,
+        now: int,
+        *,
+        approved: bool,
+        action_code: int,
+        reference_number: str | None = None,
+        approval_code: str | None = None,
+    ) -> list[OrderEvent]:
+        """Record the acquirer's answer to a reserved operation; returns its events."""
+        op = self._operation(operation_id)
+        if op.state is not OperationState.PENDING:
+            raise WrongState("operation_settled")
+        op.state = OperationState.APPROVED if approved else OperationState.DECLINED
+        op.action_code = action_code
+        op.reference_number = reference_number
+        op.approval_code = approval_code
+        if not approved:
+            return []
+        return self._apply(op, now)
 
     def find_refund(self, external_id: str) -> Operation | None:
         for op in self.operations:
@@ -301,7 +340,84 @@ class Order:
                 return op
         return None
 
+    # one-step forms, for callers with the acquirer's answer already in hand
+    def deposit(self, now: int, operation: Operation) -> list[OrderEvent]:
+        """A partial capture is final: the rest of the hold is released (spec §2.3)."""
+        return self._append_and_apply(now, operation)
+
+    def reverse(self, now: int, operation: Operation) -> list[OrderEvent]:
+        return self._append_and_apply(now, operation)
+
+    def refund(self, now: int, operation: Operation) -> list[OrderEvent]:
+        return self._append_and_apply(now, operation)
+
+    # -- scheduled work (the sweeper) --------------------------------------------------
+    @property
+    def due_at(self) -> int | None:
+        """When the sweeper must next look at the order: the end of an unpaid order's
+        lifetime, or a hold's auto-completion/-reversal time (tried once only)."""
+        if self.status in PAYABLE:
+            return self.expires_at
+        if self.status is OrderStatus.APPROVED and not self._has(
+            OperationKind.DEPOSIT, OperationKind.REVERSAL
+        ):
+            times = [t for t in (self.autocompletion_at, self.auto_reverse_at) if t is not None]
+            return min(times) if times else None
+        return None
+
+    def due_hold_action(self, now: int) -> OperationKind | None:
+        """DEPOSIT or REVERSAL when a hold's autocompletionDate/autoReverseDate has come."""
+        due = self.due_at
+        if self.status is not OrderStatus.APPROVED or due is None or due > now:
+            return None
+        if self.autocompletion_at is not None and self.autocompletion_at <= now:
+            return OperationKind.DEPOSIT
+        return OperationKind.REVERSAL
+
     # -- helpers -----------------------------------------------------------------------
+    def _apply(self, op: Operation, now: int) -> list[OrderEvent]:
+        """The status change an approved deposit, reversal or refund causes (spec §2.3)."""
+        self.action_code = codes.APPROVED
+        if op.kind is OperationKind.DEPOSIT:
+            self.status = OrderStatus.DEPOSITED
+            return [OrderEvent("deposited", self.id, 1, now)]
+        if op.kind is OperationKind.REVERSAL:
+            self.status = OrderStatus.REVERSED
+            return [OrderEvent("reversed", self.id, 1, now)]
+        self.status = OrderStatus.REFUNDED
+        extra = {"operationRefundedAmount": str(op.amount)}
+        if op.external_id:
+            extra["externalRefundId"] = op.external_id
+        return [OrderEvent("refunded", self.id, 1, now, extra)]
+
+    def _append_and_apply(self, now: int, operation: Operation) -> list[OrderEvent]:
+        if operation not in self.operations:
+            self.operations.append(operation)
+        if operation.state is OperationState.APPROVED:
+            return self._apply(operation, now)
+        return []
+
+    def _operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.id == operation_id:
+                return op
+        raise WrongState("unknown_operation")
+
+    def _has(self, *kinds: OperationKind) -> bool:
+        return any(op.kind in kinds for op in self.operations)
+
+    def _in_flight(self, *kinds: OperationKind) -> bool:
+        return any(
+            op.kind in kinds and op.state is OperationState.PENDING for op in self.operations
+        )
+
+    def _check_minimum(self, amount: int) -> None:
+        """Spec §3.5/§3.7: a non-zero amount below one currency unit is a wrong amount."""
+        currency = CURRENCIES.get(self.currency)
+        unit = 10 ** (currency.exponent if currency else 2)
+        if amount < unit:
+            raise InvalidParameter("amount", "amount_below_unit", unit=unit)
+
     def _pending(self, kind: OperationKind) -> Operation | None:
         for op in reversed(self.operations):
             if op.kind is kind and op.state is OperationState.PENDING:

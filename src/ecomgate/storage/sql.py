@@ -18,7 +18,7 @@ from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
-from ecomgate.domain.order import PAYABLE, CardSnapshot, Order
+from ecomgate.domain.order import CardSnapshot, Order
 from ecomgate.services.ports import DuplicateLogin, DuplicateOrderNumber
 
 Row = Mapping[str, Any]
@@ -119,13 +119,9 @@ def _dumps(value: Any) -> str:
 
 
 def due_at(order: Order) -> int | None:
-    """When the sweeper must next look at the order (derived, stored only for indexing)."""
-    if order.status in PAYABLE:
-        return order.expires_at
-    if order.status is OrderStatus.APPROVED:
-        times = [t for t in (order.autocompletion_at, order.auto_reverse_at) if t is not None]
-        return min(times) if times else None
-    return None
+    """When the sweeper must next look at the order (derived in the domain, stored only for
+    indexing)."""
+    return order.due_at
 
 
 def order_row(order: Order) -> tuple[Any, ...]:
