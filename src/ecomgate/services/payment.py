@@ -92,6 +92,8 @@ class PaymentResult:
     redirect_url: str = ""
     challenge: ThreeDSChallenge | None = None
     term_url: str = ""
+    #: payment attempts the buyer still has (RETRY)
+    attempts_left: int = 0
 
     @property
     def action_code(self) -> int:
@@ -209,17 +211,18 @@ async def _record(
             await tx.add_events(events)
             return PaymentResult(order, Next.REDIRECT, return_url(order, success=True))
         if result.outcome is Outcome.DECLINED:
+            max_attempts = await _max_attempts(tx, order)
             events = order.authorization_declined(
                 now,
                 result.action_code,
-                await _max_attempts(tx, order),
+                max_attempts,
                 terminal_id=result.terminal_id or "",
             )
             await tx.save_order(order)
             await tx.add_events(events)
             if order.status is OrderStatus.DECLINED:
                 return PaymentResult(order, Next.REDIRECT, return_url(order, success=False))
-            return PaymentResult(order, Next.RETRY)
+            return PaymentResult(order, Next.RETRY, attempts_left=order.attempts_left(max_attempts))
         # PENDING (or a challenge without data): never success; leave the attempt open
         order.action_code = codes.PROCESSING_TIMEOUT
         await tx.save_order(order)

@@ -51,7 +51,7 @@ def answer(result: PaymentResult, language: str) -> dict[str, Any]:
             "errorCode": "0",
             "displayErrorMessage": i18n.decline_message(order.action_code, language),
             "actionCode": order.action_code,
-            "attemptsLeft": order.attempts_left(order.attempts + 1),
+            "attemptsLeft": result.attempts_left,
         }
     if result.next is Next.PROCESSING:
         return {"errorCode": "0", "info": t["result_processing_title"]}

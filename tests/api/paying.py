@@ -1,0 +1,120 @@
+"""Helpers for the card-payment API tests: the card form, a buyer's trip through the
+emulated ACS pages, and a look at the order's ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from ecomgate.domain.operations import Operation, OperationKind, OperationState
+from ecomgate.services.context import Services
+
+from ..support import Api
+
+#: a card expiry that stays in the future whenever the suite runs
+FUTURE_YEAR = str(datetime.now(UTC).year + 3)
+PAST_YEAR = str(datetime.now(UTC).year - 1)
+NAME = "TEST CARDHOLDER"
+
+
+def card(
+    pan: str,
+    cvc: str = "123",
+    *,
+    year: str = FUTURE_YEAR,
+    month: str = "12",
+    name: str = NAME,
+) -> dict[str, str]:
+    """The card fields as the hosted page (and paymentorder.do) send them (spec §3.9)."""
+    return {"$PAN": pan, "$CVC": cvc, "YYYY": year, "MM": month, "TEXT": name}
+
+
+async def pay(api: Api, order_id: str, pan: str, cvc: str = "123", **fields: str) -> dict[str, Any]:
+    """paymentorder.do for ``order_id``; ``fields`` override card fields or add others."""
+    form = {"MDORDER": order_id, **card(pan, cvc), **fields}
+    return await api.call("paymentorder", **form)
+
+
+@dataclass
+class Form:
+    action: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _FormParser(HTMLParser):
+    """The first <form> of a page: its action and its named input values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form: Form | None = None
+        self._done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and self.form is None:
+            self.form = Form(action=a.get("action", ""))
+        elif tag == "input" and self.form is not None and not self._done and a.get("name"):
+            self.form.fields[a["name"]] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._done = True
+
+
+def parse_form(page: str, base_url: str) -> Form:
+    parser = _FormParser()
+    parser.feed(page)
+    assert parser.form is not None, page
+    parser.form.action = urljoin(base_url, parser.form.action)
+    return parser.form
+
+
+@dataclass(frozen=True)
+class AcsReturn:
+    """What the ACS page's auto-submit form would post to the gateway's termUrl."""
+
+    term_url: str
+    fields: dict[str, str]
+    pages: tuple[str, ...]  # every ACS page body seen on the way
+
+
+async def through_acs(
+    http: httpx.AsyncClient, order_id: str, answer: dict[str, Any], password: str
+) -> AcsReturn:
+    """Do what a browser does with a 3-D Secure answer of paymentorder.do: POST PaReq, MD
+    and TermUrl to acsUrl, submit the password form as the page builds it, and read the
+    auto-submitting form that would carry PaRes and MD to termUrl."""
+    challenge = await http.post(
+        answer["acsUrl"],
+        data={"PaReq": answer["paReq"], "MD": order_id, "TermUrl": answer["termUrl"]},
+    )
+    assert challenge.status_code == 200, challenge.text
+    form = parse_form(challenge.text, answer["acsUrl"])
+    assert {"PaReq", "MD", "TermUrl", "password"} <= set(form.fields)
+    submitted = await http.post(
+        form.action, data={**form.fields, "password": password, "action": "submit"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    back = parse_form(submitted.text, form.action)
+    assert set(back.fields) == {"PaRes", "MD"}
+    return AcsReturn(back.action, back.fields, (challenge.text, submitted.text))
+
+
+async def ledger(services: Services, order_id: str) -> list[Operation]:
+    async with services.store.transaction() as tx:
+        order = await tx.get_order(order_id)
+    assert order is not None
+    return order.operations
+
+
+def approved_authorizations(operations: list[Operation]) -> list[Operation]:
+    return [
+        op
+        for op in operations
+        if op.kind is OperationKind.AUTHORIZATION and op.state is OperationState.APPROVED
+    ]
