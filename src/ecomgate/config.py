@@ -47,6 +47,9 @@ class Settings:
     pg_max_size: int = 10
     pg_command_timeout: float = 10.0
     pg_connect_timeout: float = 5.0
+    #: how long a verified API credential is remembered in a process; a changed or revoked
+    #: password reaches the other gateway processes within this time (0: no cache)
+    auth_cache_seconds: float = 30.0
     #: seconds between sweeps for expired orders and scheduled captures/reversals
     sweep_interval: float = 1.0
     #: spec §8: register.do success carries no errorCode unless this is on
@@ -103,6 +106,7 @@ def from_env() -> Settings:
         pg_max_size=_env_int("ECOMGATE_PG_POOL_MAX", 10),
         pg_command_timeout=float(env("ECOMGATE_PG_COMMAND_TIMEOUT", "10")),
         pg_connect_timeout=float(env("ECOMGATE_PG_CONNECT_TIMEOUT", "5")),
+        auth_cache_seconds=float(env("ECOMGATE_AUTH_CACHE_SECONDS", "30")),
         sweep_interval=float(env("ECOMGATE_SWEEP_INTERVAL", "1")),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),

@@ -3,6 +3,10 @@
 The password hash is deliberately slow; paying it on every API call would cap the gateway at
 a few dozen requests per second.  A verified (login, password) pair is remembered for
 ``ttl`` seconds, keyed by a digest so the password itself is not kept in memory.
+
+The cache is only a cache: every gateway process has its own, and a changed or revoked
+password (or token) reaches the other processes within ``ttl`` seconds
+(``ECOMGATE_AUTH_CACHE_SECONDS``, 30 by default; 0 turns the cache off).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class Authenticator:
         return merchant
 
     def _remember(self, key: bytes, merchant: Merchant) -> None:
+        if self.ttl <= 0:
+            return
         if len(self._cache) >= self.max_entries:
             self._cache.clear()
         self._cache[key] = (merchant, time.monotonic() + self.ttl)

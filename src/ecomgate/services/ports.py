@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.events import OrderEvent
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
@@ -32,6 +33,20 @@ class DuplicateOrderNumber(Exception):
 
 class DuplicateLogin(Exception):
     """A merchant with this login exists already."""
+
+
+class DatabaseUnavailable(GatewayError):
+    """The database cannot be reached (refused, lost, timed out): the API answers
+    errorCode 7 ``database_unavailable`` and /health 503.
+
+    A ``Store`` raises it instead of driver errors.  Raised from a unit's body or its
+    COMMIT, the unit's outcome is unknown to the caller (it may have committed); the store
+    never retries such a unit itself, only the acquisition of a connection before anything
+    was sent."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(7, "database_unavailable")
+        self.detail = detail
 
 
 class Transaction(Protocol):
@@ -70,6 +85,8 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
+    """Raises ``DatabaseUnavailable`` when the database cannot be reached."""
+
     engine: str  # "sqlite" | "postgresql"
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
@@ -59,8 +60,12 @@ async def _health(request: Request) -> Response:
         await asyncio.wait_for(services.store.ping(), timeout=3)
     except Exception as exc:  # any failure means "not ready"
         log.warning("health check failed: %s", exc.__class__.__name__)
-        return json_response({"status": "unavailable", "database": services.store.engine}, 503)
-    return json_response({"status": "ok", "database": services.store.engine})
+        return json_response(
+            {"status": "unavailable", "database": services.store.engine, "pid": os.getpid()},
+            503,
+        )
+    # pid: which worker process answered (several share one port under --workers N)
+    return json_response({"status": "ok", "database": services.store.engine, "pid": os.getpid()})
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -83,7 +88,7 @@ def create_app(settings: Settings) -> Starlette:
             acquirer=acquirer,
             policy=Policy(enabled_currencies=frozenset(settings.currencies), public_url=public_url),
         )
-        authenticator = Authenticator(store)
+        authenticator = Authenticator(store, ttl=settings.auth_cache_seconds)
         api.bind(
             services,
             authenticator,
