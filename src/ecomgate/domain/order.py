@@ -86,6 +86,12 @@ class Order:
                 return op
         return None
 
+    @property
+    def payment_in_progress(self) -> bool:
+        """An authorization was sent and its answer is not recorded yet (at the ACS, being
+        authorised right now, or the acquirer's answer was unknown)."""
+        return self._pending(OperationKind.AUTHORIZATION) is not None
+
     def is_overdue(self, now: int) -> bool:
         """Unpaid and past its lifetime: the next look at it must expire it."""
         return self.status in PAYABLE and now >= self.expires_at
@@ -242,7 +248,8 @@ class Order:
     def check_reverse(
         self, amount: int | None, *, deposited_allowed: bool, bank_day_start: int
     ) -> int:
-        """The amount reverse.do would cancel, or an error (spec §3.6).
+        """The amount reverse.do would cancel, or an error (spec §3.6): a hold (status 1),
+        or a one-stage payment (status 2) on its bank day with the permission.
 
         Possible once: any earlier reversal, even a declined one, rules out another."""
         if any(op.kind is OperationKind.REVERSAL for op in self.operations):
@@ -252,7 +259,8 @@ class Order:
         t = self.totals
         if self.status is OrderStatus.APPROVED:
             full = t.approved_amount
-        elif self.status is OrderStatus.DEPOSITED:
+        elif self.status is OrderStatus.DEPOSITED and not self.two_phase:
+            # a paid one-stage order; a captured hold is final (refund it instead)
             if not deposited_allowed:
                 raise OperationForbidden("reverse_deposited_forbidden")
             deposit = self.last(OperationKind.DEPOSIT)

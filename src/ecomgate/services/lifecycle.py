@@ -66,7 +66,7 @@ async def locked_order(tx: Transaction, merchant: Merchant, ref: OrderRef) -> Or
     elif ref.order_number is not None:
         order = await tx.get_order_by_number(merchant.id, ref.order_number, for_update=True)
     else:
-        raise InvalidParameter("orderId", "missing_parameter")
+        raise InvalidParameter("orderId", "order_id_required")
     if order is None or order.merchant_id != merchant.id:
         raise OrderNotFound()
     return order

@@ -24,11 +24,13 @@ from ecomgate.acquirers.registry import create_acquirer
 from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Policy, Services
+from ecomgate.services.expiry import run_sweeper
 
-from .api import card_payment, orders
+from .api import card_payment, lifecycle, orders
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .payment_page import routes as payment_page
+from .sandbox import routes as sandbox
 
 log = logging.getLogger("ecomgate")
 
@@ -37,6 +39,7 @@ def build_api() -> Api:
     api = Api()
     orders.install(api)
     card_payment.install(api)
+    lifecycle.install(api)
     return api
 
 
@@ -101,9 +104,14 @@ def create_app(settings: Settings) -> Starlette:
         # an acquirer with pages of its own (the emulator's ACS) exposes them as routes()
         pages = getattr(acquirer, "routes", None)
         acquirer_pages.app = Router(routes=pages() if pages else [])
+        # expiry and auto-completion/-reversal happen even when nobody looks (spec §2.4)
+        sweeper = asyncio.create_task(run_sweeper(services, settings.sweep_interval))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await store.close()
 
     routes: list[BaseRoute] = [
@@ -113,6 +121,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
         Mount("/acs", app=acquirer_pages),
     ]
+    if settings.sandbox:  # test controls exist only in sandbox mode
+        routes += sandbox.routes()
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.api = api
     return app

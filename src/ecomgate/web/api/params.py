@@ -326,3 +326,45 @@ STATUS = ParamTable(
         Param("orderNumber", Kind.TEXT, 36),
     )
 )
+
+# -- order lifecycle (spec §3.5-§3.8) ---------------------------------------------------
+_ORDER_REF = (
+    Param("orderId", Kind.TEXT, 64),
+    Param("orderNumber", Kind.TEXT, 36),
+)
+
+DEPOSIT = ParamTable(
+    (
+        *AUTH,
+        *_ORDER_REF,
+        Param("amount", Kind.AMOUNT, 12, required=True),
+        Param("currency", Kind.DIGITS, 3, exact=True),
+        Param("depositItems", Kind.JSON),
+        Param("jsonParams", Kind.JSON_FLAT, 1024),
+    )
+)
+
+REVERSE = ParamTable(
+    (
+        *AUTH,
+        *_ORDER_REF,
+        Param("amount", Kind.AMOUNT, 12),
+        Param("currency", Kind.DIGITS, 3, exact=True),
+        Param("jsonParams", Kind.JSON_FLAT, 1024),
+    )
+)
+
+REFUND = ParamTable(
+    (
+        *AUTH,
+        *_ORDER_REF,
+        Param("amount", Kind.AMOUNT, 12, required=True),
+        Param("currency", Kind.DIGITS, 3, exact=True),
+        Param("expectedDepositedAmount", Kind.AMOUNT, 12),
+        Param("externalRefundId", Kind.TEXT, 32),
+        Param("refundItems", Kind.JSON),
+        Param("jsonParams", Kind.JSON_FLAT, 1024),
+    )
+)
+
+DECLINE = ParamTable((*AUTH, *_ORDER_REF))

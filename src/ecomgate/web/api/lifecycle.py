@@ -1,0 +1,75 @@
+"""deposit.do, reverse.do, refund.do, decline.do (spec §3.5-§3.8): thin adapters over
+``services.lifecycle``.  Success is ``{"errorCode": "0", "errorMessage": "Success"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecomgate.domain.errors import GatewayError, OrderNotFound
+from ecomgate.domain.ids import normalize_order_id
+from ecomgate.services import lifecycle
+from ecomgate.services.lifecycle import OrderRef, RefundCommand
+
+from .endpoint import Api, ApiCall
+from .messages import message
+from .params import DECLINE, DEPOSIT, REFUND, REVERSE
+
+
+def _ref(values: dict[str, Any]) -> OrderRef:
+    """``orderId`` (any accepted spelling) or the caller's ``orderNumber``; spec §1.4 lets
+    ``orderNumber`` (+ ``merchantLogin``) stand in for ``orderId``."""
+    raw_id = values.get("orderId")
+    number = values.get("orderNumber")
+    if raw_id is None and number is None:
+        raise GatewayError(5, "order_id_required")
+    order_id = None
+    if raw_id is not None:
+        order_id = normalize_order_id(raw_id)
+        if order_id is None:
+            raise OrderNotFound()
+    return OrderRef(order_id=order_id, order_number=number)
+
+
+def _success(call: ApiCall) -> dict[str, Any]:
+    return {"errorCode": "0", "errorMessage": message("success", call.language)}
+
+
+async def deposit(call: ApiCall) -> dict[str, Any]:
+    merchant = await call.authenticate()
+    v = DEPOSIT.validate(call.raw, call.ctx)
+    await lifecycle.deposit(call.services, merchant, _ref(v), v["amount"], v.get("currency"))
+    return _success(call)
+
+
+async def reverse(call: ApiCall) -> dict[str, Any]:
+    merchant = await call.authenticate()
+    v = REVERSE.validate(call.raw, call.ctx)
+    await lifecycle.reverse(call.services, merchant, _ref(v), v.get("amount"), v.get("currency"))
+    return _success(call)
+
+
+async def refund(call: ApiCall) -> dict[str, Any]:
+    merchant = await call.authenticate()
+    v = REFUND.validate(call.raw, call.ctx)
+    cmd = RefundCommand(
+        amount=v["amount"],
+        currency=v.get("currency"),
+        expected_deposited=v.get("expectedDepositedAmount"),
+        external_id=v.get("externalRefundId"),
+    )
+    await lifecycle.refund(call.services, merchant, _ref(v), cmd)
+    return _success(call)
+
+
+async def decline(call: ApiCall) -> dict[str, Any]:
+    merchant = await call.authenticate()
+    v = DECLINE.validate(call.raw, call.ctx)
+    await lifecycle.decline(call.services, merchant, _ref(v))
+    return _success(call)
+
+
+def install(api: Api) -> None:
+    api.add("deposit", deposit)
+    api.add("reverse", reverse)
+    api.add("refund", refund)
+    api.add("decline", decline)

@@ -1,0 +1,329 @@
+"""deposit.do, reverse.do, refund.do, decline.do and the sandbox expiry over HTTP, on both
+engines (spec §2.3, §3.5-§3.8)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from ecomgate.services import merchants as merchant_service
+from ecomgate.services.context import Services
+
+from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant
+
+APPROVE_PAN, APPROVE_CVC = "4563960122001999", "347"
+FUTURE_YEAR = str(datetime.now(UTC).year + 3)
+OK = {"errorCode": "0", "errorMessage": "Success"}
+
+
+async def paid(api: Api, *, amount: int = 2000, two_phase: bool = False, **params: Any) -> str:
+    """A registered order paid with an approving test card (paymentorder.do)."""
+    method = "registerPreAuth" if two_phase else "register"
+    body = await api.call(method, amount=amount, returnUrl="https://shop.example/ok", **params)
+    order_id: str = body["orderId"]
+    answer = await api.call(
+        "paymentorder",
+        MDORDER=order_id,
+        **{"$PAN": APPROVE_PAN, "$CVC": APPROVE_CVC},
+        YYYY=FUTURE_YEAR,
+        MM="12",
+        TEXT="TEST CARDHOLDER",
+    )
+    assert answer["errorCode"] == "0" and "redirect" in answer, answer
+    return order_id
+
+
+def amounts(status: dict[str, Any]) -> tuple[int, int, int]:
+    info = status["paymentAmountInfo"]
+    return info["approvedAmount"], info["depositedAmount"], info["refundedAmount"]
+
+
+# -- the happy paths -------------------------------------------------------------------------
+async def test_hold_partial_deposit_two_partial_refunds_and_the_rest(api: Api) -> None:
+    before = int(time.time() * 1000)
+    order_id = await paid(api, amount=5000, two_phase=True)
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 1
+    assert amounts(status) == (5000, 0, 0)
+    assert "depositedDate" not in status
+
+    assert await api.call("deposit", orderId=order_id, amount=4000) == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 2
+    assert status["paymentAmountInfo"]["paymentState"] == "DEPOSITED"
+    assert amounts(status) == (5000, 4000, 0)
+    assert before <= status["depositedDate"] <= int(time.time() * 1000)
+
+    assert await api.call("refund", orderId=order_id, amount=1000) == OK
+    assert await api.call("refund", orderId=order_id, amount=500, externalRefundId="r-2") == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 4
+    assert status["paymentAmountInfo"]["paymentState"] == "REFUNDED"
+    assert amounts(status) == (5000, 2500, 1500)
+
+    assert await api.call("refund", orderId=order_id, amount=0) == OK
+    status = await api.status(order_id)
+    assert amounts(status) == (5000, 0, 4000)
+    refunds = status["refunds"]
+    assert [r["amount"] for r in refunds] == [1000, 500, 2500]
+    assert [r["externalRefundId"] for r in refunds] == ["", "r-2", ""]
+    assert all(r["actionCode"] == 0 and len(r["referenceNumber"]) == 12 for r in refunds)
+    assert status["refundedDate"] == refunds[-1]["date"] >= status["depositedDate"]
+
+    nothing = await api.call("refund", orderId=order_id, amount=0)
+    assert nothing["errorCode"] == "7"
+
+
+async def test_full_deposit_with_amount_0_or_the_held_amount(api: Api) -> None:
+    a = await paid(api, two_phase=True)
+    b = await paid(api, two_phase=True)
+    assert await api.call("deposit", orderId=a, amount=0) == OK
+    assert await api.call("deposit", orderId=b, amount=2000) == OK
+    for order_id in (a, b):
+        assert amounts(await api.status(order_id)) == (2000, 2000, 0)
+
+
+async def test_hold_then_reverse(api: Api) -> None:
+    order_id = await paid(api, two_phase=True)
+    assert await api.call("reverse", orderId=order_id) == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 3
+    assert status["paymentAmountInfo"]["paymentState"] == "REVERSED"
+    assert amounts(status) == (0, 0, 0)
+    assert status["reversedDate"] >= status["authDateTime"]
+    again = await api.call("reverse", orderId=order_id)
+    assert again["errorCode"] == "7"
+    assert (await api.call("deposit", orderId=order_id, amount=0))["errorCode"] == "7"
+
+
+async def test_register_then_expire_through_the_sandbox(
+    api: Api, gateway: GatewayProcess, merchant: MerchantCredentials
+) -> None:
+    order_id = (await api.register(sessionTimeoutSecs=3600))["orderId"]
+    response = httpx.post(
+        f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth
+    )
+    body = response.json()
+    assert body["errorCode"] == "0"
+    assert (body["orderStatus"], body["actionCode"]) == (6, -2007)
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 6
+    assert status["actionCode"] == -2007
+    assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
+    again = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth)
+    assert again.json()["errorCode"] == "7"
+
+
+async def test_the_sandbox_expires_only_the_callers_orders(
+    api: Api, gateway: GatewayProcess, services: Services
+) -> None:
+    order_id = (await api.register())["orderId"]
+    other = await make_merchant(services)
+    foreign = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=other.auth)
+    assert foreign.json()["errorCode"] == "6"
+    anonymous = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire")
+    assert anonymous.json()["errorCode"] == "5"
+    assert (await api.status(order_id))["orderStatus"] == 0
+
+
+async def test_the_sweeper_expires_an_order_nobody_looks_at(api: Api, services: Services) -> None:
+    order_id = (await api.register(sessionTimeoutSecs=1))["orderId"]
+    deadline = time.monotonic() + 10
+    while True:  # read the row directly: a status call would expire it by itself
+        async with services.store.transaction() as tx:
+            order = await tx.get_order(order_id)
+        assert order is not None
+        if order.status == 6 or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert (order.status, order.action_code) == (6, -2007)
+
+
+async def test_decline_an_unpaid_order(api: Api) -> None:
+    order_id = (await api.register(orderNumber="D-1"))["orderId"]
+    assert await api.call("decline", orderId=order_id, orderNumber="D-1") == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 6
+    assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
+    assert (await api.call("decline", orderNumber="D-1"))["errorCode"] == "7"
+
+
+async def test_decline_by_order_number_alone(api: Api) -> None:
+    order_id = (await api.register(orderNumber="D-2"))["orderId"]
+    assert await api.call("decline", orderNumber="D-2") == OK
+    assert (await api.status(order_id))["orderStatus"] == 6
+
+
+async def test_deposit_and_refund_by_order_number(api: Api) -> None:
+    order_id = await paid(api, two_phase=True, orderNumber="N-1")
+    assert await api.call("deposit", orderNumber="N-1", amount=0) == OK
+    assert await api.call("refund", orderNumber="N-1", amount=500) == OK
+    assert amounts(await api.status(order_id)) == (2000, 1500, 500)
+
+
+async def test_one_stage_order_reversed_on_the_same_day_with_permission(
+    api: Api, services: Services, merchant: MerchantCredentials
+) -> None:
+    order_id = await paid(api)
+    forbidden = await api.call("reverse", orderId=order_id)
+    assert forbidden["errorCode"] == "5"
+    granted = await make_merchant(services, permissions=("card-payment-api", "reverse-deposited"))
+    client = Api(api.base_url, granted)
+    try:
+        own = await paid(client)
+        assert await client.call("reverse", orderId=own) == OK
+        status = await client.status(own)
+        assert status["orderStatus"] == 3
+        assert amounts(status) == (0, 0, 0)
+        assert (await client.call("refund", orderId=own, amount=0))["errorCode"] == "7"
+    finally:
+        await client.aclose()
+
+
+# -- errors ----------------------------------------------------------------------------------
+async def test_deposit_errors(api: Api) -> None:
+    created = (await api.register())["orderId"]
+    assert (await api.call("deposit", orderId=created, amount=0))["errorCode"] == "7"
+    one_stage = await paid(api)
+    assert (await api.call("deposit", orderId=one_stage, amount=0))["errorCode"] == "7"
+    hold = await paid(api, two_phase=True)
+    over = await api.call("deposit", orderId=hold, amount=2001)
+    assert over["errorCode"] == "5" and "amount" in over["errorMessage"]
+    below_unit = await api.call("deposit", orderId=hold, amount=99)
+    assert below_unit["errorCode"] == "5"
+    fraction = await api.call("deposit", orderId=hold, amount="19.99")
+    assert fraction["errorCode"] == "5" and "amount" in fraction["errorMessage"]
+    missing = await api.call("deposit", orderId=hold)
+    assert missing["errorCode"] == "4" and "amount" in missing["errorMessage"]
+    currency = await api.call("deposit", orderId=hold, amount=0, currency="840")
+    assert currency["errorCode"] == "5" and "currency" in currency["errorMessage"]
+    unknown = await api.call("deposit", orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0", amount=0)
+    assert unknown["errorCode"] == "6"
+    no_id = await api.call("deposit", amount=0)
+    assert no_id["errorCode"] == "5" and "orderId" in no_id["errorMessage"]
+    assert amounts(await api.status(hold)) == (2000, 0, 0)
+
+
+async def test_foreign_orders_are_not_found(api: Api, services: Services) -> None:
+    hold = await paid(api, two_phase=True)
+    other = Api(api.base_url, await make_merchant(services))
+    try:
+        for method in ("deposit", "reverse", "refund", "decline"):
+            body = await other.call(method, orderId=hold, amount=0)
+            assert body["errorCode"] == "6", (method, body)
+    finally:
+        await other.aclose()
+
+
+async def test_refund_errors(api: Api) -> None:
+    order_id = await paid(api)
+    missing = await api.call("refund", orderId=order_id)
+    assert missing["errorCode"] == "4" and "amount" in missing["errorMessage"]
+    too_much = await api.call("refund", orderId=order_id, amount=2001)
+    assert too_much["errorCode"] == "7"
+    assert "exceeds deposited amount" in too_much["errorMessage"]
+    hold = await paid(api, two_phase=True)
+    assert (await api.call("refund", orderId=hold, amount=100))["errorCode"] == "7"
+    created = (await api.register())["orderId"]
+    assert (await api.call("refund", orderId=created, amount=100))["errorCode"] == "7"
+    assert amounts(await api.status(order_id)) == (2000, 2000, 0)
+
+
+async def test_external_refund_id_is_idempotent(api: Api) -> None:
+    order_id = await paid(api)
+    assert await api.call("refund", orderId=order_id, amount=700, externalRefundId="X1") == OK
+    assert await api.call("refund", orderId=order_id, amount=700, externalRefundId="X1") == OK
+    clash = await api.call("refund", orderId=order_id, amount=800, externalRefundId="X1")
+    assert clash["errorCode"] == "5"
+    assert "externalRefundId" in clash["errorMessage"]
+    status = await api.status(order_id)
+    assert amounts(status) == (2000, 1300, 700)
+    assert len(status["refunds"]) == 1
+
+
+async def test_expected_deposited_amount_guards_a_replayed_refund(api: Api) -> None:
+    order_id = await paid(api)
+    first = await api.call("refund", orderId=order_id, amount=500, expectedDepositedAmount=2000)
+    assert first == OK
+    replay = await api.call("refund", orderId=order_id, amount=500, expectedDepositedAmount=2000)
+    assert replay["errorCode"] == "7"
+    assert "expectedDepositedAmount" in replay["errorMessage"]
+    assert amounts(await api.status(order_id)) == (2000, 1500, 500)
+
+
+async def test_decline_errors(api: Api) -> None:
+    a = (await api.register(orderNumber="E-A"))["orderId"]
+    await api.register(orderNumber="E-B")
+    mismatch = await api.call("decline", orderId=a, orderNumber="E-B")
+    assert mismatch["errorCode"] == "5"
+    assert (await api.call("decline"))["errorCode"] == "5"
+    assert (await api.call("decline", orderNumber="nope"))["errorCode"] == "6"
+    paid_order = await paid(api)
+    assert (await api.call("decline", orderId=paid_order))["errorCode"] == "7"
+    assert (await api.status(a))["orderStatus"] == 0
+
+
+async def test_missing_permissions_are_error_5(api: Api, services: Services) -> None:
+    creds = await make_merchant(services)
+    await merchant_service.update_merchant(
+        services,
+        creds.login,
+        revoke=("deposit", "partial-deposit", "reverse", "refund"),
+    )
+    client = Api(api.base_url, creds)
+    try:
+        hold = await paid(client, two_phase=True)
+        for method in ("deposit", "reverse", "refund"):
+            body = await client.call(method, orderId=hold, amount=0)
+            assert body["errorCode"] == "5", (method, body)
+        assert amounts(await client.status(hold)) == (2000, 0, 0)
+    finally:
+        await client.aclose()
+
+
+async def test_partial_deposit_needs_its_permission(api: Api, services: Services) -> None:
+    creds = await make_merchant(services)
+    await merchant_service.update_merchant(services, creds.login, revoke=("partial-deposit",))
+    client = Api(api.base_url, creds)
+    try:
+        hold = await paid(client, two_phase=True)
+        partial = await client.call("deposit", orderId=hold, amount=1000)
+        assert partial["errorCode"] == "5"
+        assert await client.call("deposit", orderId=hold, amount=2000) == OK
+    finally:
+        await client.aclose()
+
+
+# -- concurrency -----------------------------------------------------------------------------
+async def test_fifty_parallel_refunds_never_exceed_the_deposit(api: Api) -> None:
+    """20.00 deposited, 50 concurrent refunds of 1.00: exactly 20 succeed."""
+    order_id = await paid(api, amount=2000)
+    answers = await asyncio.gather(
+        *(api.call("refund", orderId=order_id, amount=100) for _ in range(50))
+    )
+    codes = [a["errorCode"] for a in answers]
+    assert codes.count("0") == 20, codes
+    assert set(codes) == {"0", "7"}
+    status = await api.status(order_id)
+    assert amounts(status) == (2000, 0, 2000)
+    assert sum(r["amount"] for r in status["refunds"]) == 2000
+    assert len(status["refunds"]) == 20
+
+
+async def test_a_deposit_racing_a_reverse_has_exactly_one_winner(api: Api) -> None:
+    for _ in range(5):
+        hold = await paid(api, two_phase=True)
+        deposit, reverse = await asyncio.gather(
+            api.call("deposit", orderId=hold, amount=0), api.call("reverse", orderId=hold)
+        )
+        codes = sorted([deposit["errorCode"], reverse["errorCode"]])
+        assert codes == ["0", "7"], (deposit, reverse)
+        status = await api.status(hold)
+        if deposit["errorCode"] == "0":
+            assert (status["orderStatus"], amounts(status)) == (2, (2000, 2000, 0))
+        else:
+            assert (status["orderStatus"], amounts(status)) == (3, (0, 0, 0))
