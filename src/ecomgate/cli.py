@@ -317,17 +317,26 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations."""
+    """Apply pending migrations (once per release, before the gateway hosts are rolled)."""
     settings = _settings()
-    applied = migrate.upgrade(settings.resolved_database_url)
+    try:
+        applied = migrate.upgrade(settings.resolved_database_url)
+    except Exception as exc:
+        raise click.ClickException(f"database migration failed: {exc}") from exc
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
 
 
 @db.command("check")
 def db_check() -> None:
-    """Report pending migrations; exit 1 when there are any."""
+    """Report pending migrations: exit 0 when the schema is up to date, 1 when migrations
+    are pending (listed), 2 when the database cannot be reached.  Fit for a readiness
+    probe."""
     settings = _settings()
-    todo = migrate.pending(settings.resolved_database_url)
+    try:
+        todo = migrate.pending(settings.resolved_database_url)
+    except Exception as exc:
+        click.echo(f"database unreachable: {exc.__class__.__name__}: {exc}".strip(), err=True)
+        sys.exit(2)
     if todo:
         click.echo(f"pending migrations: {', '.join(todo)}")
         sys.exit(1)

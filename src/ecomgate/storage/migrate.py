@@ -9,12 +9,20 @@ from yoyo.backends import DatabaseBackend
 from yoyo.migrations import MigrationList
 
 
+#: seconds to wait for a PostgreSQL connection (libpq waits forever by default, and
+#: ``ecomgate db check`` serves as a readiness probe)
+CONNECT_TIMEOUT = 10
+
+
 def _yoyo_url(database_url: str) -> str:
     if database_url.startswith("sqlite:///"):
         return database_url
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+psycopg://" + database_url[len(prefix) :]
+            url = "postgresql+psycopg://" + database_url[len(prefix) :]
+            if "connect_timeout=" not in url:
+                url += f"{'&' if '?' in url else '?'}connect_timeout={CONNECT_TIMEOUT}"
+            return url
     return database_url
 
 
