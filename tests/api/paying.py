@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
+from ecomgate.domain.order import Order
 from ecomgate.services.context import Services
 
 from ..support import Api
@@ -105,11 +106,16 @@ async def through_acs(
     return AcsReturn(back.action, back.fields, (challenge.text, submitted.text))
 
 
-async def ledger(services: Services, order_id: str) -> list[Operation]:
+async def stored_order(services: Services, order_id: str) -> Order:
+    """The order as the database holds it (no reader has expired it on the way)."""
     async with services.store.transaction() as tx:
         order = await tx.get_order(order_id)
     assert order is not None
-    return order.operations
+    return order
+
+
+async def ledger(services: Services, order_id: str) -> list[Operation]:
+    return (await stored_order(services, order_id)).operations
 
 
 def approved_authorizations(operations: list[Operation]) -> list[Operation]:
@@ -118,3 +124,10 @@ def approved_authorizations(operations: list[Operation]) -> list[Operation]:
         for op in operations
         if op.kind is OperationKind.AUTHORIZATION and op.state is OperationState.APPROVED
     ]
+
+
+async def expire_now(api: Api, order_id: str) -> None:
+    """The sandbox control that ends an order's lifetime now (no waiting in tests)."""
+    assert api.credentials is not None
+    response = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=api.credentials.auth)
+    assert response.json()["errorCode"] == "0", response.text

@@ -20,8 +20,10 @@ from .paying import (
     PAST_YEAR,
     approved_authorizations,
     card,
+    expire_now,
     ledger,
     pay,
+    stored_order,
 )
 
 RETURN_URL = "https://shop.example/ok"
@@ -281,11 +283,16 @@ async def test_a_paid_order_cannot_be_paid_again(api: Api, services: Services) -
     assert len(approved_authorizations(await ledger(services, order_id))) == 1
 
 
-async def test_an_expired_order_cannot_be_paid(api: Api) -> None:
+async def test_an_expired_order_cannot_be_paid_and_is_declined_by_the_try(
+    api: Api, services: Services
+) -> None:
     order_id = await register(api, sessionTimeoutSecs=1)
     await asyncio.sleep(1.2)
     answer = await pay(api, order_id, "4563960122001999", "347")
     assert answer["errorCode"] == "7"
+    stored = await stored_order(services, order_id)
+    assert (stored.status, stored.action_code) == (6, -2007)
+    assert stored.operations == []
     status = await api.status(order_id)
     assert (status["orderStatus"], status["actionCode"]) == (6, -2007)
 
@@ -456,8 +463,8 @@ async def test_the_page_after_a_retryable_decline_shows_the_form_with_the_reason
 
 
 async def test_the_page_of_an_expired_order_says_it_expired(api: Api) -> None:
-    body = await api.register(sessionTimeoutSecs=1, language="en", returnUrl=RETURN_URL)
-    await asyncio.sleep(1.2)
+    body = await api.register(language="en", returnUrl=RETURN_URL)
+    await expire_now(api, body["orderId"])
     code, html = await page(api, body["formUrl"])
     assert code == 200
     assert "result-expired" in html
@@ -475,21 +482,23 @@ async def test_the_page_of_an_unknown_order_is_404(api: Api, query: str) -> None
 
 
 async def test_no_page_or_answer_ever_shows_a_full_pan(api: Api) -> None:
+    assert api.credentials is not None
+    auth = api.credentials.auth
     bodies: list[str] = []
     for pan, cvc in (("4563960122001999", "347"), ("4444444444446666", "123")):
         registered = await api.register(language="en", returnUrl=RETURN_URL)
         order_id = registered["orderId"]
         answer = await api.http.post(
             "/payment/rest/paymentorder.do",
-            data={**api.credentials.auth, "MDORDER": order_id, **card(pan, cvc)},  # type: ignore[union-attr]
+            data={**auth, "MDORDER": order_id, **card(pan, cvc)},
         )
         status = await api.http.post(
             "/payment/rest/getOrderStatusExtended.do",
-            data={**api.credentials.auth, "orderId": order_id},  # type: ignore[union-attr]
+            data={**auth, "orderId": order_id},
         )
         legacy = await api.http.post(
             "/payment/rest/getOrderStatus.do",
-            data={**api.credentials.auth, "orderId": order_id},  # type: ignore[union-attr]
+            data={**auth, "orderId": order_id},
         )
         form_page = await api.http.get(registered["formUrl"])
         bodies += [answer.text, status.text, legacy.text, form_page.text]

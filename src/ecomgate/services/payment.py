@@ -125,8 +125,12 @@ async def _max_attempts(tx: Transaction, order: Order) -> int:
     return merchant.settings.max_attempts if merchant else 1
 
 
-def _after_final(order: Order) -> PaymentResult:
-    """Where a buyer goes when the order has already been decided."""
+def _after_return(order: Order) -> PaymentResult:
+    """Where a buyer goes when the ACS return finds the order no longer at the ACS."""
+    if order.status is OrderStatus.CREATED:
+        # another return of the same challenge is authorising it right now, or it was
+        # declined with attempts left: back to the page, which shows which
+        return PaymentResult(order, Next.PROCESSING if order.payment_in_progress else Next.RETRY)
     paid = order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED)
     return PaymentResult(order, Next.REDIRECT, return_url(order, success=paid))
 
@@ -148,21 +152,24 @@ async def pay(
         order = await _locked(tx, order_id)
         if merchant is not None and order.merchant_id != merchant.id:
             raise OrderNotFound()
-        events = order.expire(now)
-        if events:
+        expired = order.expire(now)
+        if expired:
+            # kept, and refused only after the commit: raising here would roll it back
             await tx.save_order(order)
-            await tx.add_events(events)
-            raise WrongState("order_expired")
-        snapshot = CardSnapshot(
-            masked_pan=cards.mask_pan(card.pan),
-            expiration=cards.expiration(card.expiry_year, card.expiry_month),
-            cardholder_name=card.cardholder_name,
-            payment_system=cards.payment_system(card.pan),
-        )
-        order.start_attempt(now, ids.uuid7(now), snapshot, ip)
-        owner = await tx.get_merchant(order.merchant_id)
-        merchant_login = owner.login if owner else ""
-        await tx.save_order(order)
+            await tx.add_events(expired)
+        else:
+            snapshot = CardSnapshot(
+                masked_pan=cards.mask_pan(card.pan),
+                expiration=cards.expiration(card.expiry_year, card.expiry_month),
+                cardholder_name=card.cardholder_name,
+                payment_system=cards.payment_system(card.pan),
+            )
+            order.start_attempt(now, ids.uuid7(now), snapshot, ip)
+            owner = await tx.get_merchant(order.merchant_id)
+            merchant_login = owner.login if owner else ""
+            await tx.save_order(order)
+    if expired:
+        raise WrongState("order_expired")
     lang = language or order.language
     request = AuthorizationRequest(
         order_id=order.id,
@@ -244,8 +251,8 @@ async def finish_3ds(
             await tx.save_order(order)
             await tx.add_events(events)
         if order.status is not OrderStatus.ACS:
-            # a replayed or late return: the order is decided already, send the buyer on
-            return _after_final(order)
+            # a replayed, late or concurrent return: never authorise twice
+            return _after_return(order)
         # claim the 3-D Secure result so that a second concurrent return cannot finish it too
         order.status = OrderStatus.CREATED
         await tx.save_order(order)

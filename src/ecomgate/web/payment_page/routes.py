@@ -66,7 +66,7 @@ def _order_context(order: Order, merchant_name: str, lang: str) -> dict[str, Any
 def _result_kind(order: Order) -> str:
     if order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED, OrderStatus.REFUNDED):
         return "paid"
-    if order.status is OrderStatus.ACS:
+    if order.status is OrderStatus.ACS or order.payment_in_progress:
         return "processing"
     if order.action_code == codes.ORDER_EXPIRED:
         return "expired"
@@ -86,7 +86,7 @@ async def payment_page(request: Request) -> Response:
         )
     merchant = await status.get_merchant(services, order.merchant_id)
     context = _order_context(order, merchant.name if merchant else "", lang)
-    if order.status is OrderStatus.CREATED:
+    if order.status is OrderStatus.CREATED and not order.payment_in_progress:
         view = (match.group("view") or "").lower()
         prefix = f"{match.group('view')}_" if match.group("view") else ""
         page = request.path_params["page"]
