@@ -241,8 +241,12 @@ async def test_an_order_that_expires_at_the_acs_is_not_paid_by_the_return(
 
 
 async def test_an_order_at_the_acs_cannot_be_paid_again_meanwhile(api: Api) -> None:
-    order_id = await start(api)
+    registered = await api.register(language="en", returnUrl=RETURN_URL)
+    order_id = registered["orderId"]
     await to_acs(api, order_id)
+    page = await api.http.get(registered["formUrl"])
+    assert "result-processing" in page.text
+    assert 'autocomplete="cc-number"' not in page.text
     answer = await pay(api, order_id, "4563960122001999", "347")
     assert answer["errorCode"] == "7"
     assert (await api.status(order_id))["orderStatus"] == 5

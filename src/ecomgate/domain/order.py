@@ -185,15 +185,23 @@ class Order:
         return [OrderEvent("deposited", self.id, 1, now)]
 
     def authorization_declined(
-        self, now: int, action_code: int, max_attempts: int, terminal_id: str = ""
+        self,
+        now: int,
+        action_code: int,
+        max_attempts: int,
+        terminal_id: str = "",
+        auth_ref_num: str = "",
     ) -> list[OrderEvent]:
-        """A declined attempt: the order stays payable while attempts remain (spec §2.5)."""
+        """A declined attempt: the order stays payable while attempts remain (spec §2.5).
+        ``auth_ref_num``: the RRN of an issuer's decline (none for card-data or 3-DS ones)."""
         auth = self._pending(OperationKind.AUTHORIZATION)
         if auth is None:
             raise WrongState("no_payment_in_progress")
         auth.state = OperationState.DECLINED
         auth.action_code = action_code
+        auth.reference_number = auth_ref_num or None
         self.action_code = action_code
+        self.auth_ref_num = auth_ref_num
         if terminal_id:
             self.terminal_id = terminal_id
         if self.attempts < max_attempts and now < self.expires_at:

@@ -224,6 +224,7 @@ async def _record(
                 result.action_code,
                 max_attempts,
                 terminal_id=result.terminal_id or "",
+                auth_ref_num=result.auth_ref_num or "",
             )
             await tx.save_order(order)
             await tx.add_events(events)
