@@ -1,0 +1,209 @@
+"""The redirect integration as a buyer walks it: the demo process, the browser, the steps.
+
+Shared by the browser tests (``tests/browser``) and ``scripts/screenshots.py``; nothing here
+depends on pytest.  ``ecomgate demo`` runs the gateway and the demo shop in one process; the
+steps below drive Debian's Chromium through Playwright's sync API.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from playwright.sync_api import Browser, Page, Playwright, expect
+
+from ecomgate.cli import DEMO_LOGIN, DEMO_PASSWORD
+
+from ..support import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 860}
+MOBILE = {"width": 360, "height": 760}
+
+GOOD_CARD = "4111 1111 1111 1111"  # 3-D Secure enrolled, approved with the right password
+MASTERCARD = "5555 5555 5555 5599"  # 3-D Secure enrolled, approved; 16 digits and no more
+LIMIT_CARD = "4444 4444 4444 6666"  # declined by the issuer: blocked by limit (-20010)
+CVC = "123"
+CARDHOLDER = "TEST CARDHOLDER"
+ACS_PASSWORD = "12345678"
+WRONG_ACS_PASSWORD = "00000000"
+#: December, three years ahead: always in the future, never too far
+EXPIRY = f"12/{(datetime.date.today().year + 3) % 100:02d}"
+
+PAYMENT_PAGE = "**/payment/merchants/*/payment_*.html?mdOrder=*"
+ACS_PAGE = "**/acs/emulator/challenge"
+
+
+@dataclass
+class Demo:
+    """A running ``ecomgate demo``: the gateway at ``gateway_url``, the shop at ``shop_url``."""
+
+    gateway_url: str
+    shop_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def api(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call ``<gateway>/payment/rest/<method>.do`` as the demo shop's server does."""
+        response = httpx.post(
+            f"{self.gateway_url}/payment/rest/{method}.do",
+            data={"userName": DEMO_LOGIN, "password": DEMO_PASSWORD, **params},
+            timeout=15,
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def status(self, order_id: str) -> dict[str, Any]:
+        return self.api("getOrderStatusExtended", orderId=order_id, language="en")
+
+    def register(self, **params: Any) -> dict[str, Any]:
+        params.setdefault("amount", 2000)
+        params.setdefault("returnUrl", f"{self.shop_url}/return")
+        params.setdefault("language", "en")
+        body = self.api("register", **params)
+        assert "formUrl" in body, body
+        return body
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_demo(workdir: Path) -> Demo:
+    """``python -m ecomgate.cli demo`` on two free ports with a fresh SQLite database in
+    ``workdir``; returns once the gateway's /health and the shop's / answer."""
+    port, shop_port = free_port(), free_port()
+    gateway_url = f"http://127.0.0.1:{port}"
+    shop_url = f"http://127.0.0.1:{shop_port}"
+    env = {
+        **os.environ,
+        "ECOMGATE_DATA_DIR": str(workdir),
+        "ECOMGATE_PUBLIC_URL": gateway_url,
+        "ECOMGATE_HOST": "127.0.0.1",
+        "ECOMGATE_LOG_LEVEL": "warning",
+    }
+    env.pop("ECOMGATE_DATABASE_URL", None)  # SQLite in ECOMGATE_DATA_DIR, whatever the shell has
+    log_path = workdir / "demo.log"
+    with log_path.open("wb") as log_file:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "ecomgate.cli",
+                "demo",
+                "--port",
+                str(port),
+                "--shop-port",
+                str(shop_port),
+            ],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    demo = Demo(gateway_url, shop_url, process, log_path)
+    deadline = time.monotonic() + 30
+    waiting_for = [f"{gateway_url}/health", f"{shop_url}/"]
+    while waiting_for:
+        if process.poll() is not None:
+            raise RuntimeError(f"ecomgate demo exited at start:\n{demo.log()}")
+        if time.monotonic() > deadline:
+            demo.stop()
+            raise RuntimeError(f"ecomgate demo did not come up ({waiting_for}):\n{demo.log()}")
+        try:
+            if httpx.get(waiting_for[0], timeout=1).status_code == 200:
+                waiting_for.pop(0)
+                continue
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    return demo
+
+
+def launch_browser(playwright: Playwright) -> Browser:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+# -- the buyer's steps ------------------------------------------------------------------
+
+
+def choose_at_shop(
+    page: Page, demo: Demo, *, product: str = "tea", reserve: bool = False, language: str = "en"
+) -> str:
+    """Open the shop, press Buy (or Reserve) and land on the payment page; its mdOrder."""
+    page.goto(f"{demo.shop_url}/")
+    product_form = page.locator("form.product").filter(has=page.locator(f"#buy-{product}"))
+    product_form.locator("select[name=language]").select_option(language)
+    page.click(f"#hold-{product}" if reserve else f"#buy-{product}")
+    page.wait_for_url(PAYMENT_PAGE)
+    expect(page.locator("#pay-form")).to_be_visible()
+    return order_id_in(page.url, "mdOrder")
+
+
+def order_id_in(url: str, name: str = "orderId") -> str:
+    return parse_qs(urlsplit(url).query)[name][0]
+
+
+def fill_card(
+    page: Page,
+    pan: str = GOOD_CARD,
+    *,
+    expiry: str = EXPIRY,
+    cvc: str = CVC,
+    cardholder: str = CARDHOLDER,
+) -> None:
+    page.fill("#pan", pan)
+    page.fill("#expiry", expiry)
+    page.fill("#cvc", cvc)
+    page.fill("#cardholder", cardholder)
+
+
+def press_pay(page: Page) -> None:
+    page.click("#pay-button")
+
+
+def answer_acs(page: Page, password: str = ACS_PASSWORD) -> None:
+    """On the emulator's 3-D Secure page: type the password and submit it."""
+    page.wait_for_url(ACS_PAGE)
+    page.fill("#password", password)
+    page.click("button[name=action][value=submit]")
+
+
+def back_at_shop(page: Page, demo: Demo) -> str:
+    """Wait for the return to the shop; the verdict element's data-verdict."""
+    page.wait_for_url(f"{demo.shop_url}/return?*")
+    verdict = page.locator("#verdict")
+    expect(verdict).to_be_visible()
+    return str(verdict.get_attribute("data-verdict"))
+
+
+def pay(page: Page, demo: Demo, *, pan: str = GOOD_CARD) -> str:
+    """Fill the form with a good card, pass 3-D Secure, come back to the shop; the verdict."""
+    fill_card(page, pan)
+    press_pay(page)
+    answer_acs(page)
+    return back_at_shop(page, demo)
