@@ -7,6 +7,10 @@ a few dozen requests per second.  A verified (login, password) pair is remembere
 The cache is only a cache: every gateway process has its own, and a changed or revoked
 password (or token) reaches the other processes within ``ttl`` seconds
 (``ECOMGATE_AUTH_CACHE_SECONDS``, 30 by default; 0 turns the cache off).
+
+Concurrent checks of the same (login, password) share one verification: a burst of calls
+from one shop against a cold cache (a fresh worker, a deploy) costs one slow hash, not one
+per request.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Authenticator:
         self.ttl = ttl
         self.max_entries = max_entries
         self._cache: dict[bytes, tuple[Merchant, float]] = {}
+        self._verifying: dict[bytes, asyncio.Task[Merchant]] = {}
 
     def _cached(self, key: bytes) -> Merchant | None:
         hit = self._cache.get(key)
@@ -54,6 +59,21 @@ class Authenticator:
         merchant = self._cached(key)
         if merchant is not None:
             return merchant
+        task = self._verifying.get(key)
+        if task is None:
+            task = asyncio.create_task(self._verify_password(key, login, password))
+            self._verifying[key] = task
+            task.add_done_callback(lambda done: self._verified(key, done))
+        # shielded: a caller that goes away must not cancel the others' verification
+        return await asyncio.shield(task)
+
+    def _verified(self, key: bytes, task: asyncio.Task[Merchant]) -> None:
+        if self._verifying.get(key) is task:
+            del self._verifying[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here, in case every caller has gone
+
+    async def _verify_password(self, key: bytes, login: str, password: str) -> Merchant:
         async with self.store.transaction() as tx:
             merchant = await tx.get_merchant_by_login(login)
         if merchant is None:
