@@ -17,6 +17,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from ecomgate.services.ports import DatabaseUnavailable
+
 from .sql import SQLITE, Row, SqlTransaction, UniqueViolation
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -79,6 +81,8 @@ class _Batch:
 
 
 def _settle(batch: _Batch, error: BaseException | None) -> None:
+    if isinstance(error, sqlite3.OperationalError):  # locked past busy_timeout, disk I/O
+        error = DatabaseUnavailable(f"commit: {error}")
     if error is not None and batch.units:
         batch.done.set_exception(error)
     else:
@@ -131,7 +135,11 @@ class SqliteStore:
         must_wait = False
         try:
             if self._batch is None:
-                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # waits up to busy_timeout for another process's write to finish
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:  # still locked, or disk trouble
+                    raise DatabaseUnavailable(f"begin: {exc}") from exc
                 self._batch = _Batch(self._conn.total_changes)
             batch = self._batch
             self._conn.execute("SAVEPOINT unit")
