@@ -8,7 +8,6 @@ from yoyo import get_backend, read_migrations
 from yoyo.backends import DatabaseBackend
 from yoyo.migrations import MigrationList
 
-
 #: seconds to wait for a PostgreSQL connection (libpq waits forever by default, and
 #: ``ecomgate db check`` serves as a readiness probe)
 CONNECT_TIMEOUT = 10
