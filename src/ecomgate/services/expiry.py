@@ -21,6 +21,7 @@ from ecomgate.domain.order import PAYABLE, Order
 
 from .context import Services
 from .lifecycle import OrderRef, call_acquirer, locked_order, record
+from .ports import DatabaseUnavailable
 
 log = logging.getLogger("ecomgate.sweeper")
 
@@ -77,6 +78,9 @@ async def run_sweeper(services: Services, interval: float) -> None:
                     break
         except asyncio.CancelledError:
             raise
+        except DatabaseUnavailable as exc:
+            # an outage is reported by /health; one line per pass is enough here
+            log.warning("sweep skipped: %s", exc)
         except Exception:
             log.exception("sweep failed")
         await asyncio.sleep(interval)
