@@ -133,6 +133,12 @@ async def test_the_api_answers_error_7_fast_while_the_database_is_gone_and_recov
         assert health.json()["status"] == "unavailable"
         assert took < ANSWER_WITHIN
 
+        # the buyer at formUrl sees a page that retries by itself, not a server error
+        page = await http.get(f"/payment/merchants/ecom/payment_en.html?mdOrder={order_id}")
+        assert page.status_code == 503
+        assert "temporarily unavailable" in page.text
+        assert 'http-equiv="refresh"' in page.text
+
         # a burst of calls while down: every one answered, none hangs
         bodies = await asyncio.wait_for(
             asyncio.gather(*(outage_api.status(order_id) for _ in range(20))), ANSWER_WITHIN * 2

@@ -85,6 +85,7 @@ _EN: dict[str, str] = {
     "result_not_found_text": "We could not find this order. Check the link or return to the shop.",
     "result_processing_title": "Payment is being processed",
     "result_processing_text": "We are waiting for the bank's answer. This page will refresh automatically.",
+    "unavailable": "The payment service is temporarily unavailable. Your card has not been charged by this page; it will try again by itself.",
     "return_to_shop": "Return to shop",
     # finish page
     "finish_title": "Payment processed",
@@ -160,6 +161,7 @@ _RU: dict[str, str] = {
     "result_not_found_text": "Мы не нашли этот заказ. Проверьте ссылку или вернитесь в магазин.",
     "result_processing_title": "Платёж обрабатывается",
     "result_processing_text": "Ждём ответа банка. Страница обновится автоматически.",
+    "unavailable": "Платёжный сервис временно недоступен. Страница повторит попытку сама.",
     "return_to_shop": "Вернуться в магазин",
     "finish_title": "Платёж обработан",
     "finish_text": "Платёж обработан, возвращаемся в магазин…",

@@ -6,7 +6,9 @@ this module renders what the buyer sees for each state of the order.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +23,7 @@ from ecomgate.domain.ids import normalize_order_id
 from ecomgate.domain.order import Order
 from ecomgate.services import payment, status
 from ecomgate.services.context import Services
+from ecomgate.services.ports import DatabaseUnavailable
 from ecomgate.services.register import form_url
 
 from . import i18n
@@ -73,6 +76,36 @@ def _result_kind(order: Order) -> str:
     return "declined"
 
 
+def _survives_outage(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """A database outage shows the buyer a page that retries by itself, not a 500."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except DatabaseUnavailable:
+            lang = i18n.normalize_lang(request.query_params.get("lang"))
+            match = _PAGE_FILE.fullmatch(request.path_params.get("file", ""))
+            if match:
+                lang = i18n.normalize_lang(match.group("lang"))
+            t = i18n.strings(lang)
+            return _html(
+                "result.html",
+                503,
+                lang=lang,
+                t=t,
+                kind="processing",
+                message=t["unavailable"],
+                order=None,
+                return_url="",
+            )
+
+    return wrapped
+
+
+@_survives_outage
 async def payment_page(request: Request) -> Response:
     services: Services = request.app.state.services
     match = _PAGE_FILE.fullmatch(request.path_params["file"])
@@ -125,6 +158,7 @@ async def payment_page(request: Request) -> Response:
     )
 
 
+@_survives_outage
 async def finish_3ds(request: Request) -> Response:
     """spec §3.9: the ACS posts PaRes and MD here; the buyer is redirected to the shop."""
     services: Services = request.app.state.services
