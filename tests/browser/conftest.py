@@ -1,5 +1,10 @@
-"""Browser fixtures: one ``ecomgate demo`` process and one Chromium for the whole session, a
-fresh browser context (cookies, storage, viewport) for every test.
+"""Browser fixtures: one ``ecomgate demo`` process and one Chromium for all the browser tests,
+a fresh browser context (cookies, storage, viewport) for every test.
+
+Both are package-scoped, not session-scoped: Playwright's sync API runs its own event loop
+(in a greenlet) while it is started, and pytest-asyncio cannot run a coroutine test while
+that loop counts as running.  Stopping Playwright after the last test of ``tests/browser``
+keeps the async tests that follow in the same session working.
 
 Chromium is Debian's (``/usr/bin/chromium``, see ``scripts/install-browser.sh``); Playwright
 never downloads a browser.  Where it is missing the browser tests are skipped with the reason,
@@ -30,7 +35,7 @@ def _require_chromium() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     _require_chromium()
     running = start_demo(tmp_path_factory.mktemp("demo"))
@@ -40,7 +45,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     _require_chromium()
     with sync_playwright() as playwright:
