@@ -23,6 +23,12 @@ from ecomgate.storage import migrate
 
 from .support import Api, GatewayProcess, MerchantCredentials, make_merchant, start_gateway
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: playwright's sync API keeps an event loop running in the
+    main thread while its browser is open, which would break later tests that start one."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 PG_ADMIN_URL = os.environ.get("ECOMGATE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 
 
