@@ -1,11 +1,11 @@
 """Render the hosted payment page templates with sample contexts and screenshot them.
 
-Usage:  .venv/bin/python scripts/preview_payment_page.py [--out DIR] [--docs] [--no-shots]
+Usage:  .venv/bin/python scripts/preview_payment_page.py [--out DIR] [--no-shots]
 
 Pages are written to a temp folder (or --out) together with the static files and served from
 a throw-away local HTTP server; ``processform.do`` is answered by a Playwright route so the
-JS flows (validation, declined attempt, redirect) can be exercised.  ``--docs`` also copies
-the four preview screenshots to docs/screenshots/.
+JS flows (validation, declined attempt, redirect) can be exercised.  The README's screenshots
+come from a running demo instead (``scripts/screenshots.py``).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def screenshots(out_dir: Path, names: list[str], docs: bool) -> None:
+def screenshots(out_dir: Path, names: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     shots = out_dir / "shots"
@@ -214,23 +214,11 @@ def screenshots(out_dir: Path, names: list[str], docs: bool) -> None:
     print("shots in", shots)
     for line in posted:
         print("POST", line)
-    if docs:
-        dest = ROOT / "docs" / "screenshots"
-        dest.mkdir(parents=True, exist_ok=True)
-        for src, dst in (
-            ("payment_en-desktop.png", "page-desktop.png"),
-            ("mobile_payment_en-m360.png", "page-mobile.png"),
-            ("result_paid_en-desktop.png", "page-result-paid.png"),
-            ("result_expired_en-desktop.png", "page-result-expired.png"),
-        ):
-            shutil.copyfile(shots / src, dest / dst)
-        print("copied previews to", dest)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--docs", action="store_true")
     ap.add_argument("--no-shots", action="store_true")
     args = ap.parse_args()
     out_dir = args.out or Path(tempfile.mkdtemp(prefix="payment-page-preview-"))
@@ -238,7 +226,7 @@ def main() -> None:
     names = render_all(out_dir)
     print("rendered", len(names), "pages into", out_dir)
     if not args.no_shots:
-        screenshots(out_dir, names, args.docs)
+        screenshots(out_dir, names)
 
 
 if __name__ == "__main__":

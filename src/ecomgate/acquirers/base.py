@@ -61,6 +61,8 @@ class AuthorizationRequest:
     #: where the emulated (or real) ACS must post the cardholder back (finish3ds.do)
     term_url: str = ""
     language: str = "en"
+    #: the merchant's display name, as the issuer's 3-D Secure page shows it
+    merchant_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,7 @@ async def pay(
             order.start_attempt(now, ids.uuid7(now), snapshot, ip)
             owner = await tx.get_merchant(order.merchant_id)
             merchant_login = owner.login if owner else ""
+            merchant_name = owner.name if owner else ""
             await tx.save_order(order)
     if expired:
         raise WrongState("order_expired")
@@ -174,6 +175,7 @@ async def pay(
     request = AuthorizationRequest(
         order_id=order.id,
         merchant_login=merchant_login,
+        merchant_name=merchant_name,
         amount=order.amount,
         currency=order.currency,
         card=card,

@@ -220,7 +220,7 @@ class EmulatorAcquirer:
                 "amt": request.amount,
                 "cur": request.currency,
                 "ok": code_on_success,
-                "mer": request.merchant_login,
+                "mer": request.merchant_name or request.merchant_login,
                 "lang": request.language,
                 "iat": self._now_s(),
             },

@@ -222,7 +222,10 @@
     if (els.pan.getAttribute("aria-invalid") === "true") setFieldError("pan", "");
     var digits = onlyDigits(els.pan.value);
     var brand = detectBrand(digits);
-    if (digits.length === maxLen(brand) && !checkPan() && document.activeElement === els.pan) els.expiry.focus();
+    // move on at the brand's longest length, or at the usual 16 digits once the number checks
+    var complete = digits.length === maxLen(brand) ||
+      (digits.length === 16 && brand.lengths.indexOf(16) !== -1 && luhn(digits));
+    if (complete && !checkPan() && document.activeElement === els.pan) els.expiry.focus();
   });
 
   els.expiry.addEventListener("input", function (ev) {
