@@ -23,6 +23,7 @@ from ecomgate.storage import migrate
 
 from .support import Api, GatewayProcess, MerchantCredentials, make_merchant, start_gateway
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last: playwright's sync API keeps an event loop running in the
     main thread while its browser is open, which would break later tests that start one."""
