@@ -45,6 +45,16 @@ def _pg_reachable() -> str | None:
     return None
 
 
+def require_postgres() -> None:
+    """Skip (on a laptop) or fail (in CI) when no PostgreSQL answers."""
+    problem = _pg_reachable()
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {problem}")
+    pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({problem}); set ECOMGATE_TEST_PG_URL")
+
+
 def create_pg_database() -> str:
     name = f"ecomgate_test_{uuid.uuid4().hex[:12]}"
 
@@ -78,17 +88,22 @@ def fresh_database(engine: str, tmp_dir: str) -> str:
     if engine == "sqlite":
         url = f"sqlite:///{tmp_dir}/ecomgate-{uuid.uuid4().hex[:8]}.db"
     else:
-        problem = _pg_reachable()
-        if problem is not None:
-            if os.environ.get("CI"):
-                pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {problem}")
-            pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({problem}); set ECOMGATE_TEST_PG_URL")
+        require_postgres()
         url = create_pg_database()
     migrate.upgrade(url)
     return url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that touches storage runs on both engines; one marked ``postgres_only``
+    (several processes, outages) runs on PostgreSQL alone instead of being skipped."""
+    if "engine" in metafunc.fixturenames:
+        postgres_only = metafunc.definition.get_closest_marker("postgres_only") is not None
+        engines = ["postgresql"] if postgres_only else ["sqlite", "postgresql"]
+        metafunc.parametrize("engine", engines, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import _pg_reachable, create_pg_database, drop_pg_database
+from ..conftest import create_pg_database, drop_pg_database, require_postgres
 
 FIRST_MIGRATION = "0001.initial-schema"
 
@@ -35,9 +35,7 @@ def empty_database(engine: str, tmp_path: Path) -> Iterator[str]:
     if engine == "sqlite":
         yield f"sqlite:///{tmp_path}/fresh-{uuid.uuid4().hex[:8]}.db"
         return
-    problem = _pg_reachable()
-    if problem is not None:
-        pytest.skip(f"no PostgreSQL ({problem})")
+    require_postgres()
     url = create_pg_database()
     yield url
     drop_pg_database(url)

@@ -40,8 +40,6 @@ UNIT = 100
 def pair(
     engine: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
-    if engine != "postgresql":
-        pytest.skip("several gateway hosts share a PostgreSQL database")
     no_secret = {"ECOMGATE_SECRET_KEY": ""}  # the shared one from gateway_secrets
     a = start_gateway(database_url, Path(tmp_path_factory.mktemp("host-a")), extra_env=no_secret)
     try:

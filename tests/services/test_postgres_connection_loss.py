@@ -22,9 +22,7 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
-def pg_url(database_url: str, engine: str) -> str:
-    if engine != "postgresql":
-        pytest.skip("PostgreSQL connection handling")
+def pg_url(database_url: str) -> str:
     return database_url
 
 
@@ -161,8 +159,6 @@ async def test_a_connection_lost_at_commit_is_unavailable_and_never_retried(
 async def test_a_database_that_refuses_connections_is_unavailable_at_once_and_recovers(
     admin: asyncpg.Connection, engine: str
 ) -> None:
-    if engine != "postgresql":
-        pytest.skip("PostgreSQL connection handling")
     url = await asyncio.to_thread(create_pg_database)
     name = url.rpartition("/")[2]
     try:
