@@ -1,7 +1,7 @@
 """Side-by-side load benchmark: EcomGate's register.do and getOrderStatusExtended.do
 against a bare Starlette endpoint, same machine, same run, same load generator (wrk).
 
-    make bench            # or: .venv/bin/python -m bench [--seconds 10] [--connections 64]
+    make bench   # or: .venv/bin/python -m bench [--engine sqlite|postgresql] [--seconds 10]
 
 Reports requests per second and the ratio to the bare endpoint.  Needs `wrk` (Debian
 package).  Never part of the test suite.
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.conftest import create_pg_database, drop_pg_database
 from tests.support import free_port, start_gateway
 
 from ecomgate import storage
@@ -79,12 +80,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--engine",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="postgresql: a fresh database on ECOMGATE_TEST_PG_URL's server, dropped after",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench needs wrk: apt-get install wrk")
     workdir = Path(tempfile.mkdtemp(prefix="ecomgate-bench-"))
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
+    url = create_pg_database() if args.engine == "postgresql" else f"sqlite:///{workdir}/bench.db"
     migrate.upgrade(url)
     asyncio.run(make_merchant(url))
     gateway = start_gateway(url, workdir)
@@ -117,6 +123,8 @@ def main() -> None:
         gateway.stop()
         bare.terminate()
         bare.wait()
+        if args.engine == "postgresql":
+            drop_pg_database(url)
 
 
 if __name__ == "__main__":
