@@ -92,9 +92,16 @@ class Order:
         authorised right now, or the acquirer's answer was unknown)."""
         return self._pending(OperationKind.AUTHORIZATION) is not None
 
+    @property
+    def authorizing(self) -> bool:
+        """The acquirer holds the card right now (or gave no answer): only its answer may
+        decide the order, never the clock, or a charged card could meet a declined order.
+        A buyer at the ACS page (status 5) is not this: that order may still expire."""
+        return self.status is OrderStatus.CREATED and self.payment_in_progress
+
     def is_overdue(self, now: int) -> bool:
         """Unpaid and past its lifetime: the next look at it must expire it."""
-        return self.status in PAYABLE and now >= self.expires_at
+        return self.status in PAYABLE and now >= self.expires_at and not self.authorizing
 
     # -- payment -----------------------------------------------------------------------
     def expire(self, now: int) -> list[OrderEvent]:
@@ -373,7 +380,7 @@ class Order:
         """When the sweeper must next look at the order: the end of an unpaid order's
         lifetime, or a hold's auto-completion/-reversal time (tried once only)."""
         if self.status in PAYABLE:
-            return self.expires_at
+            return None if self.authorizing else self.expires_at
         if self.status is OrderStatus.APPROVED and not self._has(
             OperationKind.DEPOSIT, OperationKind.REVERSAL
         ):
