@@ -23,9 +23,9 @@ CUP = "CUP"
 UNKNOWN = "UNKNOWN"
 
 _SEPARATORS = re.compile(r"[\s\-]+")
-_DIGITS = re.compile(r"\d+")
-_CVC3 = re.compile(r"\d{3}")
-_CVC4 = re.compile(r"\d{4}")
+_DIGITS = re.compile(r"[0-9]+")
+_CVC3 = re.compile(r"[0-9]{3}")
+_CVC4 = re.compile(r"[0-9]{4}")
 # Latin letters plus the punctuation real names carry: "J. R. O'NEIL-SMITH"
 _NAME = re.compile(r"[A-Za-z .\-']+")
 _LETTER = re.compile(r"[A-Za-z]")
@@ -138,9 +138,9 @@ def _expiry(year: int, month: int) -> Expiry:
 def parse_expiry_fields(month: str, year: str) -> Expiry:
     """Separate form fields: ``MM`` (1 or 2 digits) and ``YY`` or ``YYYY``."""
     month, year = month.strip(), year.strip()
-    if not re.fullmatch(r"\d{1,2}", month):
+    if not re.fullmatch(r"[0-9]{1,2}", month):
         raise InvalidExpiry(f"not a month: {month!r}")
-    if not re.fullmatch(r"\d{2}|\d{4}", year):
+    if not re.fullmatch(r"[0-9]{2}|[0-9]{4}", year):
         raise InvalidExpiry(f"not a year: {year!r}")
     return _expiry(int(year), int(month))
 
@@ -148,7 +148,7 @@ def parse_expiry_fields(month: str, year: str) -> Expiry:
 def parse_expiry_yyyymm(text: str) -> Expiry:
     """The wire form ``YYYYMM`` (``$EXPIRY`` of processform.do)."""
     text = text.strip()
-    if not re.fullmatch(r"\d{6}", text):
+    if not re.fullmatch(r"[0-9]{6}", text):
         raise InvalidExpiry(f"not YYYYMM: {text!r}")
     return _expiry(int(text[:4]), int(text[4:]))
 
@@ -161,11 +161,11 @@ def parse_expiry(text: str) -> Expiry:
     as ``YYYYMM``: that is the spec's wire format, and ``MMYYYY`` would be ambiguous.
     """
     text = text.strip()
-    if re.fullmatch(r"\d{6}", text):
+    if re.fullmatch(r"[0-9]{6}", text):
         return parse_expiry_yyyymm(text)
-    if re.fullmatch(r"\d{4}", text):
+    if re.fullmatch(r"[0-9]{4}", text):
         return parse_expiry_fields(text[:2], text[2:])
-    match = re.fullmatch(r"(\d{1,2})\s*[/\-. ]\s*(\d{2}|\d{4})", text)
+    match = re.fullmatch(r"([0-9]{1,2})\s*[/\-. ]\s*([0-9]{2}|[0-9]{4})", text)
     if match is None:
         raise InvalidExpiry(f"unreadable expiry date: {text!r}")
     return parse_expiry_fields(match.group(1), match.group(2))

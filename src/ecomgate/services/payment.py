@@ -13,7 +13,7 @@ import enum
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ecomgate.acquirers.base import (
     AuthorizationRequest,
@@ -43,9 +43,10 @@ class CardDataError(GatewayError):
         self.field = field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CardForm:
-    """Card fields as the form (or the merchant's server) sent them."""
+    """Card fields as the form (or the merchant's server) sent them.  Never printed: its
+    repr, like ``CardData``'s, keeps the PAN and CVC out of tracebacks and logs."""
 
     pan: str
     expiry_year: str
@@ -53,24 +54,24 @@ class CardForm:
     cvc: str
     cardholder_name: str = ""
 
+    def __repr__(self) -> str:
+        digits = cards.normalize_pan(self.pan)
+        return f"CardForm(pan={cards.mask_pan(digits) if len(digits) >= 10 else '***'!r})"
+
 
 def read_card(form: CardForm, now_ms: int) -> CardData:
     """Validate the card fields the way the hosted form does (spec §2.5, §6)."""
     pan = cards.normalize_pan(form.pan)
-    if not pan.isdigit() or not 12 <= len(pan) <= 19:
+    if not (pan.isascii() and pan.isdigit()) or not 12 <= len(pan) <= 19:
         raise CardDataError("card_number_invalid", "pan")
-    year_text, month_text = form.expiry_year.strip(), form.expiry_month.strip()
-    if not (year_text.isdigit() and month_text.isdigit()):
-        raise CardDataError("card_expiry_invalid", "expiry")
-    year, month = int(year_text), int(month_text)
-    if year < 100:
-        year += 2000
-    if not 1 <= month <= 12:
-        raise CardDataError("card_expiry_invalid", "expiry")
+    try:
+        year, month = cards.parse_expiry_fields(form.expiry_month, form.expiry_year)
+    except cards.InvalidExpiry as exc:
+        raise CardDataError("card_expiry_invalid", "expiry") from exc
     if cards.is_expired(year, month, datetime.fromtimestamp(now_ms / 1000, UTC)):
         raise CardDataError("card_expired", "expiry")
     cvc = form.cvc.strip()
-    if not cvc.isdigit() or len(cvc) not in (3, 4):
+    if not (cvc.isascii() and cvc.isdigit()) or len(cvc) not in (3, 4):
         raise CardDataError("card_cvc_invalid", "cvc")
     name = " ".join(form.cardholder_name.split()).upper()
     if name and not cards.valid_cardholder_name(name):
@@ -103,10 +104,12 @@ class PaymentResult:
 def return_url(order: Order, *, success: bool) -> str:
     """Spec §2.6: returnUrl or failUrl (falls back to returnUrl) + orderId and lang."""
     base = order.return_url if success or not order.fail_url else order.fail_url
-    sep = "&" if urlsplit(base).query else "?"
-    if base.endswith(("?", "&")):
-        sep = ""
-    return f"{base}{sep}orderId={order.id}&lang={order.language}"
+    parts = urlsplit(base)
+    added = f"orderId={order.id}&lang={order.language}"
+    kept = parts.query.rstrip("&")
+    query = f"{kept}&{added}" if kept else added
+    # rebuilt rather than appended, so a #fragment stays last and the shop gets orderId
+    return urlunsplit(parts._replace(query=query))
 
 
 def term_url(services: Services, language: str) -> str:

@@ -33,6 +33,7 @@ from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 
 log = logging.getLogger("ecomgate")
+_ANY = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
 def build_api() -> Api:
@@ -117,8 +118,9 @@ def create_app(settings: Settings) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),
         *payment_page.routes(),
-        Route("/payment/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
-        Route("/rest/{method}.do", api.endpoint, methods=["GET", "POST"]),
+        # every HTTP method reaches the endpoint, which answers in JSON (405 for the rest)
+        Route("/payment/rest/{method}.do", api.endpoint, methods=_ANY),
+        Route("/rest/{method}.do", api.endpoint, methods=_ANY),
         Mount("/acs", app=acquirer_pages),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode

@@ -36,11 +36,17 @@ CARD_FORM = ParamTable(
 
 
 def answer(result: PaymentResult, language: str) -> dict[str, Any]:
+    """The §3.9 answer; ``errorCode`` "0" (the form was processed) always travels with
+    ``errorMessage`` (§10), whatever the payment's outcome."""
+    body: dict[str, Any] = {"errorCode": "0", "errorMessage": message("success", language)}
+    return body | _outcome(result, language)
+
+
+def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
     t = i18n.strings(language)
     order = result.order
     if result.next is Next.ACS and result.challenge is not None:
         return {
-            "errorCode": "0",
             "acsUrl": result.challenge.acs_url,
             "paReq": result.challenge.pa_req,
             "termUrl": result.term_url,
@@ -48,23 +54,21 @@ def answer(result: PaymentResult, language: str) -> dict[str, Any]:
         }
     if result.next is Next.RETRY:
         return {
-            "errorCode": "0",
             "displayErrorMessage": i18n.decline_message(order.action_code, language),
             "actionCode": order.action_code,
             "attemptsLeft": result.attempts_left,
         }
     if result.next is Next.PROCESSING:
-        return {"errorCode": "0", "info": t["result_processing_title"]}
-    paid = order.action_code == 0
-    body: dict[str, Any] = {
-        "errorCode": "0",
+        return {"info": t["result_processing_title"]}
+    if order.action_code == 0:
+        return {"redirect": result.redirect_url, "info": t["redirecting"]}
+    decline = i18n.decline_message(order.action_code, language)
+    return {
         "redirect": result.redirect_url,
-        "info": t["redirecting"] if paid else i18n.decline_message(order.action_code, language),
+        "info": decline,
+        "actionCode": order.action_code,
+        "displayErrorMessage": decline,
     }
-    if not paid:
-        body["actionCode"] = order.action_code
-        body["displayErrorMessage"] = body["info"]
-    return body
 
 
 async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:

@@ -21,19 +21,21 @@ from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
 from .messages import message
-from .params import Context, RawParams, read_params
+from .params import CONTROL_CHARACTERS, Context, RawParams, read_params
 
 log = logging.getLogger("ecomgate.api")
 
 JSON_TYPE = "application/json;charset=UTF-8"
+MESSAGE_LANGUAGES = ("ru", "en")
 
 
 def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status_code=status_code,
-        media_type=JSON_TYPE,
-    )
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    try:
+        content = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed back: escape rather than fail
+        content = json.dumps(body, separators=(",", ":")).encode("ascii")
+    return Response(content, status_code=status_code, media_type=JSON_TYPE)
 
 
 @dataclass
@@ -52,11 +54,13 @@ class ApiCall:
 
     def param(self, name: str) -> str | None:
         values = self.raw.get(name)
-        return values[-1] if values else None
+        return values[0] if values else None
 
     async def authenticate(self, permission: Permission | None = None) -> Merchant:
         token = self.param("token")
         user, password = self.param("userName"), self.param("password")
+        if any(CONTROL_CHARACTERS.search(v) for v in (token, user, password) if v):
+            raise AccessDenied()  # no merchant has such credentials; no lookup needed
         if token and (user or password):
             raise AccessDenied("credentials_twice")
         if token:
@@ -69,7 +73,8 @@ class ApiCall:
         if permission is not None and not merchant.may(permission):
             raise GatewayError(5, "operation_forbidden", method=self.request.url.path)
         self.merchant = merchant
-        if not self._explicit_language():
+        if not self._explicit_language() or self.language not in MESSAGE_LANGUAGES:
+            # spec §7: messages in ru and en; other codes fall back to the merchant default
             self.language = merchant.settings.language
         return merchant
 
@@ -114,6 +119,11 @@ class Api:
         )
 
     async def endpoint(self, request: Request) -> Response:
+        if request.method not in ("GET", "POST"):
+            # HEAD too: it must not register an order while pretending to only look
+            return json_response(
+                {"errorCode": "7", "errorMessage": f"Method {request.method} not allowed"}, 405
+            )
         name = request.path_params["method"]
         method = self.methods.get(name)
         if method is None:
@@ -124,6 +134,10 @@ class Api:
         assert self.ctx is not None
         try:
             raw = await read_params(request)
+        except GatewayError as exc:
+            return json_response(
+                self._error(method, str(exc.error_code), message(exc.key, "en", **exc.params))
+            )
         except Exception:  # a body that is not even text
             log.warning("unreadable request body on %s", request.url.path)
             raw = {}

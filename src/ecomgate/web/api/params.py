@@ -22,13 +22,20 @@ from starlette.requests import Request
 from ecomgate.domain.errors import GatewayError, InvalidParameter, MissingParameter
 
 RawParams = dict[str, list[str]]
+#: no API call needs more; a larger body is refused before it is read
+MAX_BODY = 1 << 20
 
 
 # -- transport -------------------------------------------------------------------------
+def _valid_text(value: str) -> str:
+    """JSON escapes can smuggle lone surrogates, which no UTF-8 answer or database takes."""
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _json_object_params(body: bytes) -> RawParams | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -37,16 +44,16 @@ def _json_object_params(body: bytes) -> RawParams | None:
         if value is None:
             continue
         if isinstance(value, list):
-            out[key] = [v if isinstance(v, str) else json.dumps(v) for v in value]
+            out[key] = [_valid_text(v) if isinstance(v, str) else json.dumps(v) for v in value]
         elif isinstance(value, str):
-            out[key] = [value]
+            out[key] = [_valid_text(value)]
         elif isinstance(value, bool):
             out[key] = ["true" if value else "false"]
         elif isinstance(value, int | float):
             out[key] = [json.dumps(value)]
         else:  # nested objects (jsonParams, orderBundle) travel as JSON text
-            out[key] = [json.dumps(value, ensure_ascii=False)]
-    return out
+            out[key] = [json.dumps(value)]
+    return {_valid_text(k): v for k, v in out.items()}
 
 
 def _pairs(text: str) -> RawParams:
@@ -60,6 +67,9 @@ async def read_params(request: Request) -> RawParams:
     """Spec §10: form body of a POST, query string of a POST with an empty body (whatever
     its Content-Type), GET query string, a GET with a form body.  The body wins on clashes;
     empty values count as absent."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise GatewayError(5, "body_too_large", max=MAX_BODY)
     query = request.scope.get("query_string", b"")
     params = _pairs(query.decode("utf-8", errors="replace")) if query else {}
     body = await request.body()
@@ -87,6 +97,7 @@ class Kind(enum.Enum):
     AMOUNT = "amount"  # digits, int; message says "minor units"
     LANGUAGE = "A2"
     TEXT = "ANS"
+    SECRET = "credential"  # text that is never shown: no HTML check
     URL = "url"
     JSON_FLAT = "jsonParams"
     JSON = "json"
@@ -108,7 +119,8 @@ class Param:
 
 
 _HTML = re.compile(r"<\s*[a-zA-Z/!?]")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", re.ASCII)
 _LANGUAGE = re.compile(r"[A-Za-z]{2}")
 
 
@@ -127,7 +139,10 @@ def _text(p: Param) -> Check:
     def check(value: str, ctx: Context) -> str:
         if p.max_len and len(value) > p.max_len:
             raise InvalidParameter(p.name, "too_long", max=p.max_len)
-        if _HTML.search(value):
+        if CONTROL_CHARACTERS.search(value):
+            raise InvalidParameter(p.name, "control_characters")
+        # credentials are opaque: a password may well contain "<a"
+        if p.kind is Kind.TEXT and _HTML.search(value):
             raise InvalidParameter(p.name, "html_not_allowed")
         return value
 
@@ -136,12 +151,12 @@ def _text(p: Param) -> Check:
 
 def _digits(p: Param, *, as_int: bool) -> Check:
     width = f"{p.max_len}" if p.exact else f"1,{p.max_len or 18}"
-    pattern = re.compile(rf"\d{{{width}}}")
+    pattern = re.compile(rf"\d{{{width}}}", re.ASCII)
     key = "not_amount" if p.kind is Kind.AMOUNT else "not_digits"
 
     def check(value: str, ctx: Context) -> Any:
         if not pattern.fullmatch(value):
-            if p.exact and value.isdigit():
+            if p.exact and value.isascii() and value.isdigit():
                 raise InvalidParameter(p.name, "wrong_length", max=p.max_len)
             raise InvalidParameter(p.name, key, max=p.max_len)
         return int(value) if as_int else value
@@ -161,16 +176,26 @@ def _language(p: Param) -> Check:
 def _url(p: Param) -> Check:
     def check(value: str, ctx: Context) -> str:
         value = value.strip()
+        if not value:
+            raise MissingParameter(p.name)
         if p.max_len and len(value) > p.max_len:
             raise InvalidParameter(p.name, "too_long", max=p.max_len)
-        if value.startswith((".", "/")):
+        if (
+            value.startswith((".", "/"))
+            or CONTROL_CHARACTERS.search(value)
+            or any(c.isspace() for c in value)
+        ):
             # spec §2.6: a relative path is "return URL is invalid", errorCode 4
             raise GatewayError(4, "bad_url", name=p.name)
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # raises on a port out of range
+        except ValueError as exc:
+            raise GatewayError(4, "bad_url", name=p.name) from exc
         if not parts.scheme:
             # spec §2.6: a URL without scheme is resolved against the gateway host
             return f"{ctx.public_url}/{value}"
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GatewayError(4, "bad_url", name=p.name)
         return value
 
@@ -183,7 +208,7 @@ def _json(p: Param, *, flat: bool) -> Check:
             raise InvalidParameter(p.name, "too_long", max=p.max_len)
         try:
             data = json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json") from exc
         if data is None:
             return None
@@ -229,7 +254,7 @@ def _bool(p: Param) -> Check:
 
 def _compile(p: Param) -> Check:
     k = p.kind
-    if k is Kind.TEXT:
+    if k in (Kind.TEXT, Kind.SECRET):
         return _text(p)
     if k in (Kind.DIGITS, Kind.INTEGER, Kind.AMOUNT):
         return _digits(p, as_int=k is not Kind.DIGITS)
@@ -265,8 +290,9 @@ class ParamTable:
             if p.repeatable:
                 out[p.name] = [check(v, ctx) for v in values]
             else:
-                # a repeated single-valued name: the last one wins (as in most servlet stacks)
-                value = check(values[-1], ctx)
+                # a repeated single-valued name: the first one wins, as the servlet API's
+                # getParameter() does on the real gateways
+                value = check(values[0], ctx)
                 if value is not None:
                     out[p.name] = value
         return out
@@ -274,9 +300,9 @@ class ParamTable:
 
 # -- the tables ----------------------------------------------------------------------
 AUTH = (
-    Param("userName", Kind.TEXT, 100),
-    Param("password", Kind.TEXT, 200),
-    Param("token", Kind.TEXT, 256),
+    Param("userName", Kind.SECRET, 100),
+    Param("password", Kind.SECRET, 200),
+    Param("token", Kind.SECRET, 256),
     Param("merchantLogin", Kind.TEXT, 255),
     Param("language", Kind.LANGUAGE),
 )
