@@ -36,6 +36,12 @@ log = logging.getLogger("ecomgate")
 _ANY = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
+def build_sandbox_api() -> Api:
+    api = Api()
+    sandbox.install(api)
+    return api
+
+
 def build_api() -> Api:
     api = Api()
     orders.install(api)
@@ -74,6 +80,7 @@ async def _health(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     api = build_api()
+    sandbox_api = build_sandbox_api()
     acquirer_pages = _AcquirerPages()
 
     @contextlib.asynccontextmanager
@@ -93,12 +100,13 @@ def create_app(settings: Settings) -> Starlette:
             policy=Policy(enabled_currencies=frozenset(settings.currencies), public_url=public_url),
         )
         authenticator = Authenticator(store, ttl=settings.auth_cache_seconds)
-        api.bind(
-            services,
-            authenticator,
-            Context(timezone=ZoneInfo(settings.timezone), public_url=public_url),
-            {"register_success_error_code": settings.register_success_error_code},
-        )
+        for each in (api, sandbox_api):
+            each.bind(
+                services,
+                authenticator,
+                Context(timezone=ZoneInfo(settings.timezone), public_url=public_url),
+                {"register_success_error_code": settings.register_success_error_code},
+            )
         app.state.services = services
         app.state.authenticator = authenticator
         app.state.settings = settings
@@ -124,7 +132,7 @@ def create_app(settings: Settings) -> Starlette:
         Mount("/acs", app=acquirer_pages),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode
-        routes += sandbox.routes()
+        routes += sandbox.routes(sandbox_api)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.api = api
     return app
