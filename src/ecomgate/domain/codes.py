@@ -84,7 +84,3 @@ def action_code_description(code: int, language: str) -> str:
     if language == "ru" and code in _RU:
         return _RU[code]
     return _EN.get(code, f"Declined ({code})")
-
-
-def is_known_action_code(code: int) -> bool:
-    return code in _EN

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-_AMOUNT = re.compile(r"\d{1,12}")
 
 
 @dataclass(frozen=True)
@@ -47,16 +44,6 @@ CURRENCIES: dict[str, Currency] = {
 }
 
 DEFAULT_ENABLED = ("643", "840", "978")
-
-
-def parse_amount(text: str) -> int:
-    """Parse a wire amount: 1..12 digits, nothing else (no sign, no decimals, no spaces).
-
-    ``"19.99"`` or ``"1998.9999999999998"`` are refused, never rounded (spec §10).
-    """
-    if not _AMOUNT.fullmatch(text):
-        raise ValueError(f"not an amount in minor units: {text!r}")
-    return int(text)
 
 
 def format_major(amount: int, currency: Currency) -> str:

@@ -363,17 +363,6 @@ class Order:
                 return op
         return None
 
-    # one-step forms, for callers with the acquirer's answer already in hand
-    def deposit(self, now: int, operation: Operation) -> list[OrderEvent]:
-        """A partial capture is final: the rest of the hold is released (spec §2.3)."""
-        return self._append_and_apply(now, operation)
-
-    def reverse(self, now: int, operation: Operation) -> list[OrderEvent]:
-        return self._append_and_apply(now, operation)
-
-    def refund(self, now: int, operation: Operation) -> list[OrderEvent]:
-        return self._append_and_apply(now, operation)
-
     # -- scheduled work (the sweeper) --------------------------------------------------
     @property
     def due_at(self) -> int | None:
@@ -412,13 +401,6 @@ class Order:
         if op.external_id:
             extra["externalRefundId"] = op.external_id
         return [OrderEvent("refunded", self.id, 1, now, extra)]
-
-    def _append_and_apply(self, now: int, operation: Operation) -> list[OrderEvent]:
-        if operation not in self.operations:
-            self.operations.append(operation)
-        if operation.state is OperationState.APPROVED:
-            return self._apply(operation, now)
-        return []
 
     def _operation(self, operation_id: str) -> Operation:
         for op in self.operations:

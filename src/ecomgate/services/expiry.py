@@ -1,7 +1,7 @@
 """Time-driven changes: unpaid orders expire (spec §2.4), holds auto-complete or auto-reverse
 at ``autocompletionDate``/``autoReverseDate`` (spec §3.2).
 
-Readers already expire an overdue order the moment they look (``status.expire_if_overdue``);
+Readers already expire an overdue order the moment they look (``lifetime.expire_if_overdue``);
 the sweeper makes the same changes when nobody looks, so ``declinedByTimeout`` and the other
 callbacks go out on time.  Several gateway processes may sweep at once: ``due_orders``
 claims rows with SKIP LOCKED (PostgreSQL; SQLite has one writer anyway).
@@ -21,6 +21,7 @@ from ecomgate.domain.order import PAYABLE, Order
 
 from .context import Services
 from .lifecycle import OrderRef, call_acquirer, locked_order, record
+from .lifetime import expire_if_overdue
 from .ports import DatabaseUnavailable
 
 log = logging.getLogger("ecomgate.sweeper")
@@ -43,11 +44,8 @@ async def sweep(services: Services, *, limit: int = 100) -> SweepReport:
             order = await tx.get_order(order_id, for_update=True)
             if order is None:  # pragma: no cover - orders are never deleted
                 continue
-            events = order.expire(now)
-            if events:
+            if await expire_if_overdue(tx, order, now):
                 expired += 1
-                await tx.save_order(order)
-                await tx.add_events(events)
                 continue
             kind = order.due_hold_action(now)
             if kind is None:

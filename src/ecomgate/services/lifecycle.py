@@ -35,6 +35,7 @@ from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import Order
 
 from .context import Services
+from .lifetime import expire_if_overdue
 from .ports import Transaction
 
 log = logging.getLogger("ecomgate.lifecycle")
@@ -70,15 +71,6 @@ async def locked_order(tx: Transaction, merchant: Merchant, ref: OrderRef) -> Or
     if order is None or order.merchant_id != merchant.id:
         raise OrderNotFound()
     return order
-
-
-async def _expired(tx: Transaction, order: Order, now: int) -> bool:
-    """Expire an overdue unpaid order on the spot (spec §2.4); True if it just happened."""
-    events = order.expire(now)
-    if events:
-        await tx.save_order(order)
-        await tx.add_events(events)
-    return bool(events)
 
 
 def bank_day_start(now: int, utc_offset_min: int) -> int:
@@ -159,7 +151,7 @@ async def _run(
     now = services.clock.now_ms()
     async with services.store.transaction() as tx:
         order = await locked_order(tx, merchant, ref)
-        expired = await _expired(tx, order, now)
+        expired = await expire_if_overdue(tx, order, now)
         if not expired:
             op = reserve(order, now)
             await tx.save_order(order)
@@ -293,7 +285,7 @@ async def decline(services: Services, merchant: Merchant, ref: OrderRef) -> Orde
         order = await locked_order(tx, merchant, ref)
         if ref.order_id is not None and ref.order_number not in (None, order.order_number):
             raise InvalidParameter("orderNumber", "order_ids_mismatch")
-        expired = await _expired(tx, order, now)
+        expired = await expire_if_overdue(tx, order, now)
         if not expired:
             events = order.decline(now)
             await tx.save_order(order)

@@ -30,6 +30,7 @@ from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import CardSnapshot, Order
 
 from .context import Services
+from .lifetime import expire_if_overdue
 from .ports import Transaction
 
 log = logging.getLogger("ecomgate.payment")
@@ -155,12 +156,9 @@ async def pay(
         order = await _locked(tx, order_id)
         if merchant is not None and order.merchant_id != merchant.id:
             raise OrderNotFound()
-        expired = order.expire(now)
-        if expired:
-            # kept, and refused only after the commit: raising here would roll it back
-            await tx.save_order(order)
-            await tx.add_events(expired)
-        else:
+        # an expiry is kept, and refused only after the commit: raising here would undo it
+        expired = await expire_if_overdue(tx, order, now)
+        if not expired:
             snapshot = CardSnapshot(
                 masked_pan=cards.mask_pan(card.pan),
                 expiration=cards.expiration(card.expiry_year, card.expiry_month),
@@ -252,10 +250,7 @@ async def finish_3ds(
     now = services.clock.now_ms()
     async with services.store.transaction() as tx:
         order = await _locked(tx, order_id)
-        events = order.expire(now)
-        if events:
-            await tx.save_order(order)
-            await tx.add_events(events)
+        await expire_if_overdue(tx, order, now)
         if order.status is not OrderStatus.ACS:
             # a replayed, late or concurrent return: never authorise twice
             return _after_return(order)

@@ -11,9 +11,10 @@ from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
 
 from .context import Services
+from .lifetime import expire_if_overdue
 
 
-async def expire_if_overdue(services: Services, order: Order) -> Order:
+async def _as_of_now(services: Services, order: Order) -> Order:
     now = services.clock.now_ms()
     if not order.is_overdue(now):
         return order
@@ -21,10 +22,7 @@ async def expire_if_overdue(services: Services, order: Order) -> Order:
         locked = await tx.get_order(order.id, for_update=True)
         if locked is None:  # pragma: no cover - orders are never deleted
             raise OrderNotFound()
-        events = locked.expire(now)
-        if events:
-            await tx.save_order(locked)
-            await tx.add_events(events)
+        await expire_if_overdue(tx, locked, now)
     return locked
 
 
@@ -45,7 +43,7 @@ async def find_order(
             order = None
     if order is None or order.merchant_id != merchant.id:
         raise OrderNotFound()
-    return await expire_if_overdue(services, order)
+    return await _as_of_now(services, order)
 
 
 async def get_order(services: Services, order_id: str) -> Order | None:
@@ -54,7 +52,7 @@ async def get_order(services: Services, order_id: str) -> Order | None:
         order = await tx.get_order(order_id)
     if order is None:
         return None
-    return await expire_if_overdue(services, order)
+    return await _as_of_now(services, order)
 
 
 async def get_merchant(services: Services, merchant_id: str) -> Merchant | None:
