@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 
 from ecomgate.cli import DEMO_LOGIN, DEMO_PASSWORD
 
-from ..support import free_port
+from ..support import free_port, stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -86,12 +86,7 @@ class Demo:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def start_demo(workdir: Path) -> Demo:
