@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecomgate.domain.errors import GatewayError, OrderNotFound
-from ecomgate.domain.ids import normalize_order_id
+from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.services import payment
 from ecomgate.services.payment import CardDataError, CardForm, Next, PaymentResult
 from ecomgate.web.payment_page import i18n
 
+from . import params
 from .endpoint import Api, ApiCall
 from .messages import message
 from .params import Kind, Param, ParamTable
@@ -76,9 +76,7 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
     raw_id = v.get("MDORDER") or v.get("mdOrder") or v.get("orderId")
     if not raw_id:
         raise GatewayError(5, "missing_parameter", name="MDORDER")
-    order_id = normalize_order_id(raw_id)
-    if order_id is None:
-        raise OrderNotFound()
+    order_id = params.order_id(raw_id)
     year, month = v.get("YYYY", ""), v.get("MM", "")
     expiry = v.get("$EXPIRY", "")
     if expiry and not (year and month):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecomgate.domain.errors import GatewayError, OrderNotFound
-from ecomgate.domain.ids import normalize_order_id
+from ecomgate.domain.errors import GatewayError
 from ecomgate.services import lifecycle
 from ecomgate.services.lifecycle import OrderRef, RefundCommand
 
+from . import params
 from .endpoint import Api, ApiCall
 from .messages import message
 from .params import DECLINE, DEPOSIT, REFUND, REVERSE
@@ -22,12 +22,9 @@ def _ref(values: dict[str, Any]) -> OrderRef:
     number = values.get("orderNumber")
     if raw_id is None and number is None:
         raise GatewayError(5, "order_id_required")
-    order_id = None
-    if raw_id is not None:
-        order_id = normalize_order_id(raw_id)
-        if order_id is None:
-            raise OrderNotFound()
-    return OrderRef(order_id=order_id, order_number=number)
+    return OrderRef(
+        order_id=None if raw_id is None else params.order_id(raw_id), order_number=number
+    )
 
 
 def _success(call: ApiCall) -> dict[str, Any]:

@@ -6,11 +6,11 @@ import re
 from typing import Any
 
 from ecomgate.domain.errors import GatewayError
-from ecomgate.domain.ids import normalize_order_id
 from ecomgate.domain.order import Order
 from ecomgate.services import status
 from ecomgate.services.register import RegisterCommand, form_url, register
 
+from . import params
 from .endpoint import Api, ApiCall
 from .params import REGISTER, STATUS
 from .views import extended_status, short_status
@@ -80,10 +80,7 @@ async def find_order(call: ApiCall, *, number_allowed: bool = True) -> Order:
     if raw_id is None and number is None:
         raise GatewayError(1, "no_order_id")
     if raw_id is not None:
-        order_id = normalize_order_id(raw_id)
-        if order_id is None:
-            raise GatewayError(6, "order_id_not_uuid")
-        return await status.find_order(call.services, merchant, order_id=order_id)
+        return await status.find_order(call.services, merchant, order_id=params.order_id(raw_id))
     return await status.find_order(call.services, merchant, order_number=number)
 
 

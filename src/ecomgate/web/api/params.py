@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 
 from ecomgate.domain.errors import GatewayError, InvalidParameter, MissingParameter
+from ecomgate.domain.ids import normalize_order_id
 
 RawParams = dict[str, list[str]]
 #: no API call needs more; a larger body is refused before it is read
@@ -88,6 +89,16 @@ async def read_params(request: Request) -> RawParams:
             body_params = _pairs(body.decode("utf-8", errors="replace"))
         params.update(body_params)
     return {k: [x for x in v if x != ""] for k, v in params.items() if any(x != "" for x in v)}
+
+
+def order_id(raw: str) -> str:
+    """A gateway order id in any accepted spelling (spec §10: upper-case, unhyphenated),
+    lower-case hyphenated; anything else is an unknown order (6) whose message points at
+    the usual mix-up with ``orderNumber``."""
+    normalized = normalize_order_id(raw)
+    if normalized is None:
+        raise GatewayError(6, "order_id_not_uuid")
+    return normalized
 
 
 # -- parameter tables ----------------------------------------------------------------

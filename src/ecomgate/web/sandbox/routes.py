@@ -12,10 +12,9 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from ecomgate.domain.errors import OrderNotFound
-from ecomgate.domain.ids import normalize_order_id
 from ecomgate.services import expiry
 
+from ..api import params
 from ..api.endpoint import Api, ApiCall
 from ..api.messages import message
 
@@ -26,9 +25,7 @@ async def expire_order(call: ApiCall) -> dict[str, Any]:
     """``POST /sandbox/orders/{orderId}/expire``: the order's lifetime ends now; an unpaid
     order becomes 6 / -2007 and ``declinedByTimeout`` goes to the outbox."""
     merchant = await call.authenticate()
-    order_id = normalize_order_id(call.request.path_params["order_id"])
-    if order_id is None:
-        raise OrderNotFound()
+    order_id = params.order_id(call.request.path_params["order_id"])
     order = await expiry.expire_now(call.services, merchant, order_id)
     return {
         "errorCode": "0",
