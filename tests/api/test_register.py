@@ -148,7 +148,7 @@ async def test_everything_sent_at_registration_comes_back_in_the_status(api: Api
     assert status["orderDescription"] == "Green tea"
     assert {"name": "colour", "value": "green"} in status["merchantOrderParams"]
     assert status["orderBundle"] == bundle
-    assert "bindingInfo" not in status  # no binding was used or created
+    assert status["bindingInfo"] == {"clientId": "client-7"}
     assert status["payerData"] == {
         "email": "buyer@example.com",
         "phone": "+79001234567",

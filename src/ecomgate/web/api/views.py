@@ -105,9 +105,13 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
         body["payerData"] = payer
     if order.order_bundle is not None:
         body["orderBundle"] = order.order_bundle
-    if order.client_id and order.binding_id:
-        # spec §3.3: only when a binding was used or created (bindings are not stored yet)
-        body["bindingInfo"] = {"clientId": order.client_id, "bindingId": order.binding_id}
+    if order.client_id:
+        # the customer id the shop registered the order with; bindingId joins it once a
+        # binding is used (bindings themselves are not stored yet)
+        binding: dict[str, Any] = {"clientId": order.client_id}
+        if order.binding_id:
+            binding["bindingId"] = order.binding_id
+        body["bindingInfo"] = binding
     if order.features:
         body["features"] = list(order.features)
     return body
