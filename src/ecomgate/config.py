@@ -50,6 +50,9 @@ class Settings:
     #: how long a verified API credential is remembered in a process; a changed or revoked
     #: password reaches the other gateway processes within this time (0: no cache)
     auth_cache_seconds: float = 30.0
+    #: emulator knobs, so a shop can test its timeouts and failure handling
+    emulator_latency_ms: int = 0
+    emulator_fail_operations: bool = False
     #: seconds between sweeps for expired orders and scheduled captures/reversals
     sweep_interval: float = 1.0
     #: spec §8: register.do success carries no errorCode unless this is on
@@ -67,6 +70,15 @@ class Settings:
     @property
     def resolved_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def acquirer_options(self) -> dict[str, Any]:
+        """Constructor options of the configured acquirer, beyond secret and URLs."""
+        if self.acquirer == "emulator":
+            return {
+                "latency_ms": self.emulator_latency_ms,
+                "fail_operations": self.emulator_fail_operations,
+            }
+        return {}
 
     def store_options(self) -> dict[str, Any]:
         return {
@@ -107,6 +119,8 @@ def from_env() -> Settings:
         pg_command_timeout=float(env("ECOMGATE_PG_COMMAND_TIMEOUT", "10")),
         pg_connect_timeout=float(env("ECOMGATE_PG_CONNECT_TIMEOUT", "5")),
         auth_cache_seconds=float(env("ECOMGATE_AUTH_CACHE_SECONDS", "30")),
+        emulator_latency_ms=_env_int("ECOMGATE_EMULATOR_LATENCY_MS", 0),
+        emulator_fail_operations=_env_bool("ECOMGATE_EMULATOR_FAIL_OPERATIONS", False),
         sweep_interval=float(env("ECOMGATE_SWEEP_INTERVAL", "1")),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),

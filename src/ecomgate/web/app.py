@@ -92,7 +92,10 @@ def create_app(settings: Settings) -> Starlette:
                 secret = await tx.get_or_create_secret("gateway", secrets.token_hex(32))
         public_url = settings.resolved_public_url
         acquirer = create_acquirer(
-            settings.acquirer, secret=secret.encode(), acs_base_url=public_url
+            settings.acquirer,
+            secret=secret.encode(),
+            acs_base_url=public_url,
+            **settings.acquirer_options(),
         )
         services = Services(
             store=store,
