@@ -14,6 +14,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ecomgate.domain.cards import mask_pan
+
 
 class Outcome(enum.Enum):
     APPROVED = "approved"
@@ -36,7 +38,7 @@ class CardData:
 
     @property
     def masked_pan(self) -> str:
-        return f"{self.pan[:6]}**{self.pan[-4:]}"
+        return mask_pan(self.pan)
 
     def __repr__(self) -> str:  # keeps the PAN and CVC out of tracebacks and logs
         return (

@@ -20,7 +20,7 @@ import hashlib
 import time
 
 from ecomgate.domain.errors import AccessDenied
-from ecomgate.domain.merchant import Merchant
+from ecomgate.domain.merchant import Merchant, Permission
 
 from .credentials import token_hash, verify_password
 from .ports import Store
@@ -101,7 +101,7 @@ class Authenticator:
         """``merchantLogin``: act for another merchant (needs the permission)."""
         if not merchant_login or merchant_login == caller.login:
             return caller
-        if "other-merchants" not in caller.permissions:
+        if not caller.may(Permission.OTHER_MERCHANTS):
             raise AccessDenied()
         async with self.store.transaction() as tx:
             other = await tx.get_merchant_by_login(merchant_login)

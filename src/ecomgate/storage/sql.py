@@ -118,12 +118,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def due_at(order: Order) -> int | None:
-    """When the sweeper must next look at the order (derived in the domain, stored only for
-    indexing)."""
-    return order.due_at
-
-
 def order_row(order: Order) -> tuple[Any, ...]:
     card = order.card
     return (
@@ -162,7 +156,7 @@ def order_row(order: Order) -> tuple[Any, ...]:
         order.auth_at,
         order.eci,
         order.payment_way,
-        due_at(order),
+        order.due_at,  # derived in the domain, stored only for the sweeper's index
     )
 
 
