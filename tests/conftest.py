@@ -18,10 +18,17 @@ import asyncpg
 import pytest
 
 from ecomgate import storage
-from ecomgate.services.context import Policy, Services
+from ecomgate.services.context import Services
 from ecomgate.storage import migrate
 
-from .support import Api, GatewayProcess, MerchantCredentials, make_merchant, start_gateway
+from .support import (
+    Api,
+    GatewayProcess,
+    MerchantCredentials,
+    make_merchant,
+    services_on,
+    start_gateway,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -121,10 +128,7 @@ async def services(database_url: str) -> AsyncIterator[Services]:
     """The service layer on the test database, in the test process (for set-up and for
     service-level tests); the gateway process shares the same database."""
     store = await storage.open_store(database_url)
-    from ecomgate.acquirers.registry import create_acquirer
-
-    acquirer = create_acquirer("emulator", secret=b"test-secret", acs_base_url="http://127.0.0.1")
-    yield Services(store=store, acquirer=acquirer, policy=Policy())
+    yield services_on(store)
     await store.close()
 
 

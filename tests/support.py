@@ -14,9 +14,22 @@ from typing import Any
 
 import httpx
 
+from ecomgate.acquirers.registry import create_acquirer
 from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services import merchants as merchant_service
-from ecomgate.services.context import Services
+from ecomgate.services.context import Policy, Services
+from ecomgate.services.ports import Store
+from ecomgate.web.links import WebLinks
+
+#: the tests' gateway secret (``ECOMGATE_SECRET_KEY`` of the servers they start)
+TEST_SECRET = "test-secret"
+
+
+def services_on(store: Store, *, public_url: str = "http://127.0.0.1", **kw: Any) -> Services:
+    """The service layer on ``store`` with the emulator, as a gateway would build it."""
+    acquirer = create_acquirer("emulator", secret=TEST_SECRET.encode(), acs_base_url=public_url)
+    kw.setdefault("policy", Policy())
+    return Services(store=store, acquirer=acquirer, links=WebLinks(public_url), **kw)
 
 
 def free_port() -> int:

@@ -15,9 +15,10 @@ from ecomgate import config, storage
 from ecomgate.config import Settings
 from ecomgate.domain.errors import GatewayError
 from ecomgate.services import merchants as merchant_service
-from ecomgate.services.context import Policy, Services
+from ecomgate.services.context import Services
 from ecomgate.storage import migrate
 from ecomgate.web.api.messages import message
+from ecomgate.web.links import WebLinks
 
 T = TypeVar("T")
 
@@ -44,10 +45,8 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
         services = Services(
             store=store,
             acquirer=_NoAcquirer(),
-            policy=Policy(
-                enabled_currencies=frozenset(settings.currencies),
-                public_url=settings.resolved_public_url,
-            ),
+            links=WebLinks(settings.resolved_public_url),
+            policy=settings.policy(),
         )
         try:
             return await work(services)
@@ -250,8 +249,8 @@ DEMO_PASSWORD = "demo-password"
 async def _ensure_demo_merchant(services: Services) -> None:
     from ecomgate.domain.merchant import MerchantSettings
 
-    async with services.store.transaction() as tx:
-        existing = await tx.get_merchant_by_login(DEMO_LOGIN)
+    async with services.uow.transaction() as repos:
+        existing = await repos.merchants.get_by_login(DEMO_LOGIN)
     if existing is None:
         await merchant_service.create_merchant(
             services,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ecomgate.domain.money import CURRENCIES, DEFAULT_ENABLED
+from ecomgate.services.context import Policy
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -55,6 +56,12 @@ class Settings:
     emulator_fail_operations: bool = False
     #: seconds between sweeps for expired orders and scheduled captures/reversals
     sweep_interval: float = 1.0
+    #: bound of every call to the acquirer; past it the answer is unknown (PENDING)
+    acquirer_timeout_ms: int = 30_000
+    #: an operation whose answer never came is looked up (``sync``) after this long ...
+    reconcile_after_ms: int = 60_000
+    #: ... and declined, its money released, if still unknown this long after sending
+    reconcile_deadline_ms: int = 900_000
     #: spec §8: register.do success carries no errorCode unless this is on
     register_success_error_code: bool = False
     #: dates without zone in requests (expirationDate) are read in this zone (spec §8)
@@ -89,6 +96,15 @@ class Settings:
             "pg_connect_timeout": self.pg_connect_timeout,
         }
 
+    def policy(self) -> Policy:
+        return Policy(
+            enabled_currencies=frozenset(self.currencies),
+            timezone=self.timezone,
+            acquirer_timeout_ms=self.acquirer_timeout_ms,
+            reconcile_after_ms=self.reconcile_after_ms,
+            reconcile_deadline_ms=self.reconcile_deadline_ms,
+        )
+
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -122,6 +138,9 @@ def from_env() -> Settings:
         emulator_latency_ms=_env_int("ECOMGATE_EMULATOR_LATENCY_MS", 0),
         emulator_fail_operations=_env_bool("ECOMGATE_EMULATOR_FAIL_OPERATIONS", False),
         sweep_interval=float(env("ECOMGATE_SWEEP_INTERVAL", "1")),
+        acquirer_timeout_ms=_env_int("ECOMGATE_ACQUIRER_TIMEOUT_MS", 30_000),
+        reconcile_after_ms=_env_int("ECOMGATE_RECONCILE_AFTER_MS", 60_000),
+        reconcile_deadline_ms=_env_int("ECOMGATE_RECONCILE_DEADLINE_MS", 900_000),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),
     )

@@ -109,7 +109,7 @@ async def through_acs(
 async def stored_order(services: Services, order_id: str) -> Order:
     """The order as the database holds it (no reader has expired it on the way)."""
     async with services.store.transaction() as tx:
-        order = await tx.get_order(order_id)
+        order = await tx.orders.get(order_id)
     assert order is not None
     return order
 

@@ -20,12 +20,17 @@ import asyncpg
 import pytest
 
 from ecomgate import storage
-from ecomgate.acquirers.registry import create_acquirer
-from ecomgate.services.context import Policy, Services
 from ecomgate.storage import migrate
 
 from ..conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
-from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant, start_gateway
+from ..support import (
+    Api,
+    GatewayProcess,
+    MerchantCredentials,
+    make_merchant,
+    services_on,
+    start_gateway,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -85,8 +90,7 @@ def outage_gateway(
 async def outage_merchant(outage_database: str) -> MerchantCredentials:
     store = await storage.open_store(outage_database)
     try:
-        acquirer = create_acquirer("emulator", secret=b"test-secret", acs_base_url="http://x")
-        return await make_merchant(Services(store=store, acquirer=acquirer, policy=Policy()))
+        return await make_merchant(services_on(store))
     finally:
         await store.close()
 

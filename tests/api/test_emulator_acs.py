@@ -64,6 +64,7 @@ async def _authorize(
     emulator: EmulatorAcquirer, pan: str
 ) -> tuple[AuthorizationRequest, ThreeDSChallenge]:
     request = AuthorizationRequest(
+        operation_id=str(uuid.uuid4()),
         order_id=str(uuid.uuid4()),
         merchant_login="demo-shop",
         amount=150_000,
@@ -112,7 +113,9 @@ async def _pay_through_acs(base_url: str, pan: str, password: str | None, lang: 
     assert 'document.getElementById("return").submit()' in answer.text
     pa_res, md = _hidden(answer.text, "PaRes"), _hidden(answer.text, "MD")
     assert md == request.order_id
-    completion = ThreeDSCompletion(request.order_id, md, pa_res, request.amount, "643", False)
+    completion = ThreeDSCompletion(
+        request.order_id, md, pa_res, request.amount, "643", False, operation_id="op-1"
+    )
     return page.text, await emulator.complete_3ds(completion)
 
 

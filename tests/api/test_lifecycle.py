@@ -135,7 +135,7 @@ async def test_the_sweeper_expires_an_order_nobody_looks_at(api: Api, services: 
     deadline = time.monotonic() + 10
     while True:  # read the row directly: a status call would expire it by itself
         async with services.store.transaction() as tx:
-            order = await tx.get_order(order_id)
+            order = await tx.orders.get(order_id)
         assert order is not None
         if order.status == 6 or time.monotonic() > deadline:
             break

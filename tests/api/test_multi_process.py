@@ -152,7 +152,7 @@ async def test_refunds_raced_across_both_hosts_never_exceed_the_deposit(
     assert all(a["errorCode"] == "7" for a in refused), refused
 
     async with services.store.transaction() as tx:
-        order = await tx.get_order(order_id)
+        order = await tx.orders.get(order_id)
     assert order is not None
     refunds = [op for op in order.operations if op.kind is OperationKind.REFUND]
     approved = [op for op in refunds if op.state is OperationState.APPROVED]

@@ -25,11 +25,13 @@ from ecomgate.acquirers.base import (
     CardData,
     OperationRequest,
     Outcome,
+    SyncRequest,
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
 from ecomgate.acquirers.emulator import EmulatorAcquirer
 from ecomgate.acquirers.registry import create_acquirer
+from ecomgate.domain.operations import OperationKind
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ def subject(request: pytest.FixtureRequest) -> Subject:
 
 
 def authorization(card: CardData, *, amount: int = 150_000) -> AuthorizationRequest:
+    """An authorization as the gateway sends it; its MD is the gateway's choice, made
+    different from the order id here so that a connector cannot assume one is the other."""
     return AuthorizationRequest(
+        operation_id=str(uuid.uuid4()),
+        md=f"md-{uuid.uuid4().hex}",
         order_id=str(uuid.uuid4()),
         merchant_login="contract-shop",
         amount=amount,
@@ -83,6 +89,7 @@ def completion_for(
     request: AuthorizationRequest, challenge: ThreeDSChallenge, pa_res: str
 ) -> ThreeDSCompletion:
     return ThreeDSCompletion(
+        operation_id=request.operation_id,
         order_id=request.order_id,
         md=challenge.md,
         pa_res=pa_res,
@@ -132,11 +139,13 @@ async def test_a_decline_carries_a_non_zero_action_code_and_no_approval_code(
     assert result.approval_code is None
 
 
-async def test_a_challenge_names_an_http_acs_and_the_order_as_md(subject: Subject) -> None:
+async def test_a_challenge_names_an_http_acs_and_the_md_the_gateway_chose(
+    subject: Subject,
+) -> None:
     acquirer = subject.create()
     request, challenge = await start_challenge(acquirer, subject)
     assert challenge.acs_url.startswith(("http://", "https://"))
-    assert challenge.md == request.order_id
+    assert challenge.md == request.md
     assert challenge.pa_req
     assert subject.challenge_card.pan not in challenge.pa_req
 
@@ -184,13 +193,25 @@ async def test_a_tampered_or_misused_pa_res_never_approves(subject: Subject) -> 
         "pa_req as pa_res": completion_for(request, challenge, challenge.pa_req),
         "another order": completion_for(other_request, other_challenge, good),
         "another amount": ThreeDSCompletion(
-            request.order_id, challenge.md, good, request.amount + 1, "643", False
+            request.order_id,
+            challenge.md,
+            good,
+            request.amount + 1,
+            "643",
+            False,
+            operation_id="op-1",
         ),
         "another currency": ThreeDSCompletion(
-            request.order_id, challenge.md, good, request.amount, "840", False
+            request.order_id, challenge.md, good, request.amount, "840", False, operation_id="op-1"
         ),
         "wrong md": ThreeDSCompletion(
-            request.order_id, other_challenge.md, good, request.amount, "643", False
+            request.order_id,
+            other_challenge.md,
+            good,
+            request.amount,
+            "643",
+            False,
+            operation_id="op-1",
         ),
     }
     for label, completion in forged.items():
@@ -213,7 +234,7 @@ def test_a_random_pa_res_never_approves(pa_res: str) -> None:
     for subject in SUBJECTS:
         result = asyncio.run(
             subject.create().complete_3ds(
-                ThreeDSCompletion("o-1", "o-1", pa_res, 100, "643", False)
+                ThreeDSCompletion("o-1", "o-1", pa_res, 100, "643", False, operation_id="op-1")
             )
         )
         assert result.outcome is not Outcome.APPROVED
@@ -229,7 +250,14 @@ async def test_operations_answer_with_a_12_digit_reference_number(
     assert_approved(auth)
     call = getattr(acquirer, operation)
     result = await call(
-        OperationRequest(request.order_id, request.amount, request.currency, auth.auth_ref_num)
+        OperationRequest(
+            request.order_id,
+            request.amount,
+            request.currency,
+            auth.auth_ref_num,
+            authorization_ref=auth.connector_ref,
+            operation_id=str(uuid.uuid4()),
+        )
     )
     assert result.outcome is Outcome.APPROVED
     assert result.action_code == 0
@@ -258,3 +286,75 @@ async def test_no_result_of_a_challenge_leaks_the_pan(subject: Subject) -> None:
     for token in (challenge.pa_req, pa_res):
         assert subject.challenge_card.pan not in token
     assert subject.challenge_card.pan not in repr(result)
+
+
+# -- status inquiry (sync): how the reconciler learns an answer that never came ----------
+def _sync_of(request: AuthorizationRequest, card: CardData) -> SyncRequest:
+    return SyncRequest(
+        operation=OperationKind.AUTHORIZATION,
+        operation_id=request.operation_id,
+        order_id=request.order_id,
+        amount=request.amount,
+        currency=request.currency,
+        masked_pan=card.masked_pan,
+        expiration=f"{card.expiry_year}{card.expiry_month:02d}",
+    )
+
+
+async def test_sync_confirms_an_approved_authorization(subject: Subject) -> None:
+    acquirer = subject.create()
+    if not acquirer.capabilities.sync:
+        pytest.skip(f"{subject.name} answers no status inquiries")
+    request = authorization(subject.approve_card)
+    assert_approved(await acquirer.authorize(request))
+    result = await acquirer.sync(_sync_of(request, subject.approve_card))
+    assert result.found
+    assert result.outcome is Outcome.APPROVED
+    assert result.action_code == 0
+
+
+async def test_sync_confirms_a_declined_authorization(subject: Subject) -> None:
+    acquirer = subject.create()
+    if not acquirer.capabilities.sync:
+        pytest.skip(f"{subject.name} answers no status inquiries")
+    request = authorization(subject.decline_card)
+    declined = await acquirer.authorize(request)
+    result = await acquirer.sync(_sync_of(request, subject.decline_card))
+    assert result.outcome is Outcome.DECLINED
+    assert result.action_code == declined.action_code
+
+
+@pytest.mark.parametrize(
+    "kind", [OperationKind.DEPOSIT, OperationKind.REVERSAL, OperationKind.REFUND]
+)
+async def test_sync_answers_for_a_deposit_reversal_or_refund(
+    subject: Subject, kind: OperationKind
+) -> None:
+    acquirer = subject.create()
+    if not acquirer.capabilities.sync:
+        pytest.skip(f"{subject.name} answers no status inquiries")
+    request = authorization(subject.approve_card)
+    auth = await acquirer.authorize(request)
+    result = await acquirer.sync(
+        SyncRequest(
+            operation=kind,
+            operation_id=str(uuid.uuid4()),
+            order_id=request.order_id,
+            amount=request.amount,
+            currency=request.currency,
+            authorization_ref=auth.connector_ref,
+        )
+    )
+    assert result.outcome in (Outcome.APPROVED, Outcome.DECLINED, Outcome.PENDING)
+    if result.outcome is Outcome.APPROVED:
+        assert result.action_code == 0
+
+
+async def test_sync_never_approves_a_challenge_nobody_finished(subject: Subject) -> None:
+    acquirer = subject.create()
+    if not acquirer.capabilities.sync:
+        pytest.skip(f"{subject.name} answers no status inquiries")
+    request, _ = await start_challenge(acquirer, subject)
+    inquiry = _sync_of(request, subject.challenge_card)
+    result = await acquirer.sync(SyncRequest(**{**inquiry.__dict__, "three_ds": True}))
+    assert result.outcome is not Outcome.APPROVED

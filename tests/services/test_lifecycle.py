@@ -18,7 +18,8 @@ from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
 from ecomgate.services import expiry, lifecycle
 from ecomgate.services.context import Services
-from ecomgate.services.lifecycle import OrderRef, RefundCommand
+from ecomgate.services.lifecycle import RefundCommand
+from ecomgate.services.uow import OrderRef
 
 from ..support import make_merchant
 
@@ -68,7 +69,7 @@ def with_acquirer(services: Services, acquirer: ScriptedAcquirer) -> Services:
 async def new_merchant(services: Services, *extra: str) -> Merchant:
     creds = await make_merchant(services, permissions=("card-payment-api", *extra))
     async with services.store.transaction() as tx:
-        merchant = await tx.get_merchant_by_login(creds.login)
+        merchant = await tx.merchants.get_by_login(creds.login)
     assert merchant is not None
     return merchant
 
@@ -107,13 +108,13 @@ async def paid_order(
             terminal_id="T1",
         )
     async with services.store.transaction() as tx:
-        await tx.insert_order(order)
+        await tx.orders.add(order)
     return order
 
 
 async def load(services: Services, order_id: str) -> Order:
     async with services.store.transaction() as tx:
-        order = await tx.get_order(order_id)
+        order = await tx.orders.get(order_id)
     assert order is not None
     return order
 
@@ -197,7 +198,7 @@ async def test_no_lock_is_held_while_the_acquirer_answers(services: Services) ->
         await asyncio.sleep(0.01)
     # the order row can be locked and changed by others meanwhile: the reservation decides
     async with asyncio.timeout(5), services.store.transaction() as tx:
-        locked = await tx.get_order(hold.id, for_update=True)
+        locked = await tx.orders.get(hold.id, for_update=True)
     assert locked is not None and locked.status is OrderStatus.APPROVED
     with pytest.raises(GatewayError) as err:
         await lifecycle.reverse(services, merchant, ref(hold))
@@ -244,7 +245,7 @@ async def test_decline_while_an_authorization_is_in_flight_is_refused(
     now = services.clock.now_ms()
     order.start_attempt(now, ids.uuid7(now), CARD)
     async with services.store.transaction() as tx:
-        await tx.save_order(order)
+        await tx.orders.save(order)
     with pytest.raises(GatewayError) as err:
         await lifecycle.decline(services, merchant, ref(order))
     assert err.value.key == "payment_in_progress"

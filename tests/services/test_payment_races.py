@@ -48,7 +48,7 @@ class GatedAcquirer:
 async def _merchant(services: Services) -> Merchant:
     creds = await make_merchant(services)
     async with services.store.transaction() as tx:
-        found = await tx.get_merchant_by_login(creds.login)
+        found = await tx.merchants.get_by_login(creds.login)
     assert found is not None
     return found
 

@@ -38,7 +38,7 @@ async def test_a_write_lock_held_past_busy_timeout_is_database_unavailable(
         assert "locked" in caught.value.detail
         other.execute("ROLLBACK")
         async with store.transaction() as tx:  # the lock is gone: business as usual
-            assert await tx.get_or_create_secret("k", "v") == "v"
+            assert await tx.secrets.get_or_create("k", "v") == "v"
     finally:
         await store.close()
         other.close()
@@ -55,7 +55,7 @@ async def test_a_writer_waits_for_a_short_write_of_another_process(sqlite_url: s
         other.execute("BEGIN IMMEDIATE")
         threading.Timer(0.2, lambda: other.execute("COMMIT")).start()
         async with store.transaction() as tx:
-            assert await tx.get_or_create_secret("k", "v") == "v"
+            assert await tx.secrets.get_or_create("k", "v") == "v"
     finally:
         await store.close()
         other.close()

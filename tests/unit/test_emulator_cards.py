@@ -1,6 +1,7 @@
 """The whole test-card table (spec §6, test-cards.csv) through ``EmulatorAcquirer.authorize``."""
 
 import random
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -33,6 +34,7 @@ def request_for(
     skip_3ds: bool = False,
 ) -> AuthorizationRequest:
     return AuthorizationRequest(
+        operation_id=str(uuid.uuid4()),
         order_id="0190f0aa-0000-7000-8000-000000000001",
         merchant_login="shop",
         amount=150_000,
@@ -114,7 +116,15 @@ async def finish(emulator: EmulatorAcquirer, pan: str, password: str | None) -> 
     assert challenge is not None
     pa_res = emulator.authenticate(challenge.pa_req, challenge.md, password)
     result = await emulator.complete_3ds(
-        ThreeDSCompletion(request.order_id, challenge.md, pa_res, request.amount, "643", False)
+        ThreeDSCompletion(
+            request.order_id,
+            challenge.md,
+            pa_res,
+            request.amount,
+            "643",
+            False,
+            operation_id="op-1",
+        )
     )
     return result.action_code, str(result.eci)
 
@@ -272,7 +282,9 @@ async def test_operations_approve_with_a_fresh_12_digit_reference(
 ) -> None:
     from ecomgate.acquirers.base import OperationRequest
 
-    request = OperationRequest("0190f0aa-0000-7000-8000-000000000001", 100, "643", "633212000001")
+    request = OperationRequest(
+        "0190f0aa-0000-7000-8000-000000000001", 100, "643", "633212000001", operation_id="op-1"
+    )
     references = set()
     for operation in (emulator.deposit, emulator.reverse, emulator.refund):
         result = await operation(request)
@@ -287,7 +299,7 @@ async def test_fail_operations_knob_declines_operations_with_5() -> None:
     from ecomgate.acquirers.base import OperationRequest
 
     failing = EmulatorAcquirer(b"s", "http://x", fail_operations=True)
-    request = OperationRequest("o", 100, "643", None)
+    request = OperationRequest("o", 100, "643", None, operation_id="op-1")
     for operation in (failing.deposit, failing.reverse, failing.refund):
         result = await operation(request)
         assert (result.outcome, result.action_code) == (Outcome.DECLINED, 5)

@@ -2,7 +2,13 @@
 
 Every call takes and returns frozen dataclasses, so a connector is a pure adapter between
 these shapes and its processor's wire protocol.  An answer a connector cannot interpret
-must come back as ``Outcome.PENDING``, never as approval.
+must come back as ``Outcome.PENDING``, never as approval; a processor that cannot be
+reached is ``AcquirerUnavailable``.  Anything else a connector raises is treated as a bug in
+it (logged with its traceback; the operation stays PENDING).
+
+Only ``services.processing`` calls a connector: it bounds every call with a timeout, passes
+the gateway's operation id as the idempotency key, stores the connector's own reference on
+the ledger row, and later asks ``sync`` about every operation whose answer never came.
 
 The emulator (``acquirers/emulator``) is the first implementation; a real connector passes
 the same contract suite (``tests/contract``).
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ecomgate.domain.cards import mask_pan
+from ecomgate.domain.operations import OperationKind
 
 
 class Outcome(enum.Enum):
@@ -46,6 +53,10 @@ class CardData:
         )
 
 
+class AcquirerUnavailable(Exception):
+    """The processor could not be reached or did not answer: the outcome is unknown."""
+
+
 @dataclass(frozen=True)
 class AuthorizationRequest:
     order_id: str
@@ -65,6 +76,10 @@ class AuthorizationRequest:
     language: str = "en"
     #: the merchant's display name, as the issuer's 3-D Secure page shows it
     merchant_name: str = ""
+    #: the MD of 3-D Secure, chosen by the gateway; the ACS posts it back unchanged
+    md: str = ""
+    #: the gateway's id of this attempt: the idempotency key of the authorization
+    operation_id: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,7 @@ class ThreeDSChallenge:
 
     acs_url: str
     pa_req: str
-    md: str  # the gateway's order id
+    md: str  # as the gateway chose it (``AuthorizationRequest.md``)
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,8 @@ class AuthorizationResult:
     eci: str | None = None
     challenge: ThreeDSChallenge | None = None
     message: str = ""  # processor's free text, for logs and the dashboard
+    #: the processor's own id of the transaction
+    connector_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,10 @@ class ThreeDSCompletion:
     amount: int
     currency: str
     two_phase: bool
+    #: what the connector answered with the challenge, if anything
+    connector_ref: str | None = None
+    #: the authorization attempt being finished (idempotency key)
+    operation_id: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,10 @@ class OperationRequest:
     amount: int
     currency: str
     auth_ref_num: str | None
+    #: the connector's reference of the authorization this operation follows
+    authorization_ref: str | None = None
+    #: the gateway's id of this operation: the idempotency key
+    operation_id: str = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -118,14 +143,57 @@ class OperationResult:
     reference_number: str | None = None  # 12 digits
     approval_code: str | None = None
     message: str = ""
+    connector_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """A status inquiry (PSync/RSync): what became of an operation whose answer never came?
+
+    Carries what the gateway recorded: never a full card number or a CVC."""
+
+    operation: OperationKind
+    operation_id: str
+    order_id: str
+    amount: int
+    currency: str
+    connector_ref: str | None = None
+    #: authorizations: the card as the order remembers it
+    masked_pan: str = ""
+    expiration: str = ""  # YYYYMM
+    #: authorizations: the buyer had been through 3-D Secure
+    three_ds: bool = False
+    #: deposits, reversals, refunds: the authorization they follow
+    authorization_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """``APPROVED``/``DECLINED``: the final answer; ``PENDING``: still undecided (ask again).
+    ``found`` False: the processor never received the request, so nothing happened."""
+
+    outcome: Outcome
+    action_code: int
+    found: bool = True
+    approval_code: str | None = None
+    reference_number: str | None = None
+    terminal_id: str | None = None
+    eci: str | None = None
+    payment_system: str | None = None
+    connector_ref: str | None = None
+    message: str = ""
 
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What the processor supports; the gateway refuses the rest before calling it."""
+
     three_ds: bool = True
     partial_deposit: bool = True
     partial_refund: bool = True
     reverse_deposited: bool = True
+    #: answers status inquiries; without it an unknown answer waits for the deadline
+    sync: bool = True
     extra: dict[str, bool] = field(default_factory=dict)
 
 
@@ -142,3 +210,5 @@ class Acquirer(Protocol):
     async def reverse(self, request: OperationRequest) -> OperationResult: ...
 
     async def refund(self, request: OperationRequest) -> OperationResult: ...
+
+    async def sync(self, request: SyncRequest) -> SyncResult: ...

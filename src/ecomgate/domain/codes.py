@@ -34,7 +34,11 @@ PAYMENT_STATE = {
 
 APPROVED = 0
 NO_ATTEMPT = -100
+#: the acquirer's answer did not come (interim while it is looked up, and final past the
+#: reconciler's deadline)
 PROCESSING_TIMEOUT = -1
+#: the acquirer's status inquiry says the request never reached it: nothing was charged
+NOT_RECEIVED_BY_ACQUIRER = 151018
 THREE_DS_REJECTED = -2006
 ORDER_EXPIRED = -2007
 ATTEMPTS_EXHAUSTED = -2013

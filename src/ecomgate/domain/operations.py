@@ -38,6 +38,26 @@ class Operation:
     approval_code: str | None = None
     #: idempotency key given by the shop (``externalRefundId``)
     external_id: str | None = None
+    #: the connector's own id of this transaction (for its status inquiry and follow-ups)
+    connector_ref: str | None = None
+    #: authorizations: the terminal that answered, and the ECI of its 3-D Secure result
+    terminal_id: str | None = None
+    eci: str | None = None
+    #: authorizations: the buyer went through the issuer's 3-D Secure page first
+    three_ds: bool = False
+    #: when the acquirer was last asked (None while nobody is asking it, e.g. at the ACS);
+    #: an unknown answer is looked up (``sync``) from here on
+    sent_at: int | None = None
+    #: the reconciler asks again no earlier than this (after an inconclusive ``sync``)
+    next_sync_at: int | None = None
+    sync_attempts: int = 0
+    #: when the acquirer's answer was recorded
+    settled_at: int | None = None
+
+    @property
+    def awaiting_acquirer(self) -> bool:
+        """Sent to the acquirer and not answered: the reconciler's business."""
+        return self.state is OperationState.PENDING and self.sent_at is not None
 
 
 @dataclass(frozen=True)

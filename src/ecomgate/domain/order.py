@@ -1,12 +1,14 @@
 """The order and its state machine (spec §2).
 
 Transitions are methods that check the rules, change the order, append ledger records and
-return the events they cause.  No I/O: the clock (``now`` in epoch ms) and ids are passed in.
+record the events they cause on the aggregate (``take_events``); the unit of work writes
+them to the outbox with the order.  No I/O: the clock (``now`` in epoch ms) and ids are
+passed in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import codes
@@ -63,13 +65,19 @@ class Order:
     extra: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
     card: CardSnapshot | None = None
-    approval_code: str = ""
-    auth_ref_num: str = ""
-    terminal_id: str = ""
-    auth_at: int | None = None
-    eci: str = ""
     payment_way: str = "CARD"
     operations: list[Operation] = field(default_factory=list)
+    #: events recorded by transitions, not yet written to the outbox
+    _events: list[OrderEvent] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    # -- events ------------------------------------------------------------------------
+    def _record(self, operation: str, status: int, now: int, **extra: str) -> None:
+        self._events.append(OrderEvent(operation, self.id, status, now, extra))
+
+    def take_events(self) -> list[OrderEvent]:
+        """The events recorded since the last call (the unit of work writes them)."""
+        events, self._events = self._events, []
+        return events
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -79,6 +87,49 @@ class Order:
     @property
     def payment_state(self) -> str:
         return codes.PAYMENT_STATE[self.status]
+
+    @property
+    def authorization(self) -> Operation | None:
+        """The latest authorization attempt that has an answer (approved or declined)."""
+        for op in reversed(self.operations):
+            if op.kind is OperationKind.AUTHORIZATION and op.state is not OperationState.PENDING:
+                return op
+        return None
+
+    @property
+    def approved_authorization(self) -> Operation | None:
+        return self.last(OperationKind.AUTHORIZATION)
+
+    # what the status reports of the authorization, read from the ledger (stored once)
+    @property
+    def approval_code(self) -> str:
+        auth = self.approved_authorization
+        return (auth.approval_code or "") if auth else ""
+
+    @property
+    def auth_ref_num(self) -> str:
+        auth = self.authorization
+        return (auth.reference_number or "") if auth else ""
+
+    @property
+    def auth_at(self) -> int | None:
+        auth = self.approved_authorization
+        return auth.settled_at if auth else None
+
+    @property
+    def eci(self) -> str:
+        auth = self.approved_authorization
+        return (auth.eci or "") if auth else ""
+
+    @property
+    def terminal_id(self) -> str:
+        for op in reversed(self.operations):
+            if op.kind is OperationKind.AUTHORIZATION and op.terminal_id:
+                return op.terminal_id
+        return ""
+
+    def operation(self, operation_id: str) -> Operation:
+        return self._operation(operation_id)
 
     def last(self, kind: OperationKind) -> Operation | None:
         for op in reversed(self.operations):
@@ -104,16 +155,36 @@ class Order:
         return self.status in PAYABLE and now >= self.expires_at and not self.authorizing
 
     # -- payment -----------------------------------------------------------------------
-    def expire(self, now: int) -> list[OrderEvent]:
-        """Spec §2.4: an unpaid order past its lifetime becomes 6 / -2007."""
+    def expire(self, now: int) -> bool:
+        """Spec §2.4: an unpaid order past its lifetime becomes 6 / -2007; True if it did."""
         if not self.is_overdue(now):
-            return []
-        self._settle_pending_authorizations(codes.ORDER_EXPIRED)
+            return False
+        self._settle_pending_authorizations(codes.ORDER_EXPIRED, now)
         self.status = OrderStatus.DECLINED
         self.action_code = codes.ORDER_EXPIRED
-        return [OrderEvent("declinedByTimeout", self.id, 0, now)]
+        self._record("declinedByTimeout", 0, now)
+        return True
+
+    def end_lifetime(self, now: int) -> None:
+        """Sandbox control: the lifetime ends now, and the unpaid order expires.  Refused
+        (nothing changes) while the acquirer holds the card: only its answer may decide."""
+        if self.authorizing:
+            raise WrongState("payment_in_progress")
+        if self.status not in PAYABLE:
+            raise WrongState("order_not_payable", status=int(self.status))
+        self.expires_at = min(self.expires_at, now)
+        self.expire(now)
+
+    @property
+    def expired(self) -> bool:
+        return self.status is OrderStatus.DECLINED and self.action_code == codes.ORDER_EXPIRED
+
+    def _refuse_if_expired(self) -> None:
+        if self.expired:
+            raise WrongState("order_expired")
 
     def ensure_payable(self, now: int) -> None:
+        self._refuse_if_expired()
         if self.is_overdue(now):
             raise WrongState("order_expired")
         if self.status is OrderStatus.ACS:
@@ -124,14 +195,17 @@ class Order:
             raise WrongState("payment_in_progress")
 
     def start_attempt(
-        self, now: int, operation_id: str, card: CardSnapshot, ip: str = ""
+        self, now: int, operation_id: str, card: CardSnapshot, ip: str = "", email: str = ""
     ) -> Operation:
-        """Reserve the order for one authorization: a second concurrent attempt is refused."""
+        """Reserve the order for one authorization: a second concurrent attempt is refused.
+        ``email``: the receipt address the buyer typed on the page, kept for payerData."""
         self.ensure_payable(now)
         self.attempts += 1
         self.card = card
         if ip:
             self.ip = ip
+        if email:
+            self.email = email
         op = Operation(
             operation_id,
             self.id,
@@ -140,15 +214,44 @@ class Order:
             self.amount,
             now,
             action_code=codes.NO_ATTEMPT,
+            sent_at=now,
         )
         self.operations.append(op)
         return op
 
-    def enter_acs(self) -> None:
-        """The card is enrolled; the buyer is at the issuer's 3-D Secure page (status 5)."""
+    def enter_acs(self, connector_ref: str | None = None) -> None:
+        """The card is enrolled; the buyer is at the issuer's 3-D Secure page (status 5).
+        Nobody is asking the acquirer meanwhile: the buyer, not it, owes the next step."""
+        auth = self._pending(OperationKind.AUTHORIZATION)
+        if auth is None or self.status is not OrderStatus.CREATED:
+            raise WrongState("no_payment_in_progress")
+        auth.three_ds = True
+        auth.sent_at = None
+        if connector_ref:
+            auth.connector_ref = connector_ref
+        self.status = OrderStatus.ACS
+
+    def claim_3ds_return(self, now: int) -> Operation:
+        """The ACS sent the buyer back: the authorization goes to the acquirer again (status
+        0, authorizing), so that a second concurrent return cannot finish it too."""
+        auth = self._pending(OperationKind.AUTHORIZATION)
+        if self.status is not OrderStatus.ACS or auth is None:
+            raise WrongState("no_payment_in_progress")
+        self.status = OrderStatus.CREATED
+        auth.sent_at = now
+        return auth
+
+    def authorization_unknown(self) -> None:
+        """The acquirer's answer did not come: the attempt stays open (status 0) until the
+        reconciler learns the outcome.  Never success."""
         if self._pending(OperationKind.AUTHORIZATION) is None:
             raise WrongState("no_payment_in_progress")
-        self.status = OrderStatus.ACS
+        self.action_code = codes.PROCESSING_TIMEOUT
+
+    def update_payment_system(self, payment_system: str | None) -> None:
+        """The acquirer knows the card's brand better than the BIN ranges do."""
+        if payment_system and self.card is not None and payment_system != self.card.payment_system:
+            self.card = replace(self.card, payment_system=payment_system)
 
     def authorization_approved(
         self,
@@ -159,7 +262,8 @@ class Order:
         auth_ref_num: str,
         terminal_id: str,
         eci: str = "",
-    ) -> list[OrderEvent]:
+        connector_ref: str | None = None,
+    ) -> None:
         auth = self._pending(OperationKind.AUTHORIZATION)
         if auth is None:
             raise WrongState("no_payment_in_progress")
@@ -167,15 +271,16 @@ class Order:
         auth.action_code = codes.APPROVED
         auth.approval_code = approval_code
         auth.reference_number = auth_ref_num
+        auth.terminal_id = terminal_id or None
+        auth.eci = eci or None
+        auth.settled_at = now
+        if connector_ref:
+            auth.connector_ref = connector_ref
         self.action_code = codes.APPROVED
-        self.approval_code = approval_code
-        self.auth_ref_num = auth_ref_num
-        self.terminal_id = terminal_id
-        self.auth_at = now
-        self.eci = eci
         if self.two_phase:
             self.status = OrderStatus.APPROVED
-            return [OrderEvent("approved", self.id, 1, now)]
+            self._record("approved", 1, now)
+            return
         self.operations.append(
             Operation(
                 deposit_operation_id,
@@ -186,10 +291,12 @@ class Order:
                 now,
                 reference_number=auth_ref_num,
                 approval_code=approval_code,
+                connector_ref=auth.connector_ref,
+                settled_at=now,
             )
         )
         self.status = OrderStatus.DEPOSITED
-        return [OrderEvent("deposited", self.id, 1, now)]
+        self._record("deposited", 1, now)
 
     def authorization_declined(
         self,
@@ -198,7 +305,8 @@ class Order:
         max_attempts: int,
         terminal_id: str = "",
         auth_ref_num: str = "",
-    ) -> list[OrderEvent]:
+        connector_ref: str | None = None,
+    ) -> None:
         """A declined attempt: the order stays payable while attempts remain (spec §2.5).
         ``auth_ref_num``: the RRN of an issuer's decline (none for card-data or 3-DS ones)."""
         auth = self._pending(OperationKind.AUTHORIZATION)
@@ -207,16 +315,16 @@ class Order:
         auth.state = OperationState.DECLINED
         auth.action_code = action_code
         auth.reference_number = auth_ref_num or None
+        auth.terminal_id = terminal_id or None
+        auth.settled_at = now
+        if connector_ref:
+            auth.connector_ref = connector_ref
         self.action_code = action_code
-        self.auth_ref_num = auth_ref_num
-        if terminal_id:
-            self.terminal_id = terminal_id
         if self.attempts < max_attempts and now < self.expires_at:
             self.status = OrderStatus.CREATED
-            return []
+            return
         self.status = OrderStatus.DECLINED
-        operation = "approved" if self.two_phase else "deposited"
-        return [OrderEvent(operation, self.id, 0, now)]
+        self._record("approved" if self.two_phase else "deposited", 0, now)
 
     def attempts_left(self, max_attempts: int) -> int:
         return max(0, max_attempts - self.attempts)
@@ -228,17 +336,16 @@ class Order:
     # (which already blocks conflicting operations and, for refunds, reserves the money);
     # ``settle`` records the acquirer's answer later.  An unknown answer leaves it PENDING.
 
-    def decline(self, now: int) -> list[OrderEvent]:
+    def decline(self, now: int) -> None:
         """decline.do: cancel an order nobody has paid (status 0 or 5 -> 6)."""
         if self.status not in PAYABLE:
             raise WrongState("order_not_declinable", status=int(self.status))
         if self.status is OrderStatus.CREATED and self._pending(OperationKind.AUTHORIZATION):
             # the acquirer is being asked right now: its answer must find the attempt open
             raise WrongState("payment_in_progress")
-        self._settle_pending_authorizations(codes.DECLINED_BY_MERCHANT)
+        self._settle_pending_authorizations(codes.DECLINED_BY_MERCHANT, now)
         self.status = OrderStatus.DECLINED
         self.action_code = codes.DECLINED_BY_MERCHANT
-        return []
 
     def check_currency(self, currency: str | None) -> None:
         if currency is not None and currency != self.currency:
@@ -246,6 +353,7 @@ class Order:
 
     def check_deposit(self, amount: int, *, partial_allowed: bool) -> int:
         """The amount a deposit.do of ``amount`` (0 = all) would capture, or an error."""
+        self._refuse_if_expired()
         if self.status is not OrderStatus.APPROVED:
             raise WrongState("deposit_wrong_state", status=int(self.status))
         if self._in_flight(OperationKind.DEPOSIT, OperationKind.REVERSAL):
@@ -267,6 +375,7 @@ class Order:
         or a one-stage payment (status 2) on its bank day with the permission.
 
         Possible once: any earlier reversal, even a declined one, rules out another."""
+        self._refuse_if_expired()
         if any(op.kind is OperationKind.REVERSAL for op in self.operations):
             raise WrongState("already_reversed")
         if self._in_flight(OperationKind.DEPOSIT, OperationKind.REFUND):
@@ -293,6 +402,7 @@ class Order:
 
         Pending refunds count as already made: two concurrent requests can never both pass
         the ``expectedDepositedAmount`` guard or together exceed the deposited amount."""
+        self._refuse_if_expired()
         if self.status not in (OrderStatus.DEPOSITED, OrderStatus.REFUNDED):
             raise WrongState("refund_wrong_state", status=int(self.status))
         if self._in_flight(OperationKind.REVERSAL):
@@ -331,6 +441,7 @@ class Order:
             now,
             action_code=codes.NO_ATTEMPT,
             external_id=external_id,
+            sent_at=now,
         )
         self.operations.append(op)
         return op
@@ -344,18 +455,40 @@ class Order:
         action_code: int,
         reference_number: str | None = None,
         approval_code: str | None = None,
-    ) -> list[OrderEvent]:
-        """Record the acquirer's answer to a reserved operation; returns its events."""
+        connector_ref: str | None = None,
+    ) -> None:
+        """Record the acquirer's answer to a reserved deposit, reversal or refund.  A declined
+        one releases what it reserved (a pending refund's money, a blocked reversal)."""
         op = self._operation(operation_id)
         if op.state is not OperationState.PENDING:
             raise WrongState("operation_settled")
+        if op.kind is OperationKind.AUTHORIZATION:
+            raise ValueError("authorizations settle with authorization_approved/_declined")
         op.state = OperationState.APPROVED if approved else OperationState.DECLINED
         op.action_code = action_code
         op.reference_number = reference_number
         op.approval_code = approval_code
-        if not approved:
-            return []
-        return self._apply(op, now)
+        op.settled_at = now
+        if connector_ref:
+            op.connector_ref = connector_ref
+        if approved:
+            self._apply(op, now)
+
+    # -- reconciliation (operations whose answer never came) ---------------------------
+    def operations_awaiting_acquirer(self) -> list[Operation]:
+        return [op for op in self.operations if op.awaiting_acquirer]
+
+    def claim_sync(self, operation_id: str, now: int, next_sync_at: int) -> bool:
+        """Take a pending operation for one status inquiry; False when it is settled, not
+        with the acquirer, or another reconciler asked less than a backoff ago."""
+        op = self._operation(operation_id)
+        if not op.awaiting_acquirer:
+            return False
+        if op.next_sync_at is not None and op.next_sync_at > now:
+            return False
+        op.sync_attempts += 1
+        op.next_sync_at = next_sync_at
+        return True
 
     def find_refund(self, external_id: str) -> Operation | None:
         for op in self.operations:
@@ -387,20 +520,22 @@ class Order:
         return OperationKind.REVERSAL
 
     # -- helpers -----------------------------------------------------------------------
-    def _apply(self, op: Operation, now: int) -> list[OrderEvent]:
+    def _apply(self, op: Operation, now: int) -> None:
         """The status change an approved deposit, reversal or refund causes (spec §2.3)."""
         self.action_code = codes.APPROVED
         if op.kind is OperationKind.DEPOSIT:
             self.status = OrderStatus.DEPOSITED
-            return [OrderEvent("deposited", self.id, 1, now)]
+            self._record("deposited", 1, now)
+            return
         if op.kind is OperationKind.REVERSAL:
             self.status = OrderStatus.REVERSED
-            return [OrderEvent("reversed", self.id, 1, now)]
+            self._record("reversed", 1, now)
+            return
         self.status = OrderStatus.REFUNDED
         extra = {"operationRefundedAmount": str(op.amount)}
         if op.external_id:
             extra["externalRefundId"] = op.external_id
-        return [OrderEvent("refunded", self.id, 1, now, extra)]
+        self._record("refunded", 1, now, **extra)
 
     def _operation(self, operation_id: str) -> Operation:
         for op in self.operations:
@@ -429,8 +564,9 @@ class Order:
                 return op
         return None
 
-    def _settle_pending_authorizations(self, action_code: int) -> None:
+    def _settle_pending_authorizations(self, action_code: int, now: int) -> None:
         for op in self.operations:
             if op.kind is OperationKind.AUTHORIZATION and op.state is OperationState.PENDING:
                 op.state = OperationState.DECLINED
                 op.action_code = action_code
+                op.settled_at = now

@@ -74,8 +74,8 @@ class Authenticator:
             task.exception()  # retrieved here, in case every caller has gone
 
     async def _verify_password(self, key: bytes, login: str, password: str) -> Merchant:
-        async with self.store.transaction() as tx:
-            merchant = await tx.get_merchant_by_login(login)
+        async with self.store.transaction() as repos:
+            merchant = await repos.merchants.get_by_login(login)
         if merchant is None:
             raise AccessDenied()
         # the slow hash runs off the event loop
@@ -90,8 +90,8 @@ class Authenticator:
         merchant = self._cached(key)
         if merchant is not None:
             return merchant
-        async with self.store.transaction() as tx:
-            merchant = await tx.get_merchant_by_token_hash(token_hash(token))
+        async with self.store.transaction() as repos:
+            merchant = await repos.merchants.get_by_token_hash(token_hash(token))
         if merchant is None:
             raise AccessDenied()
         self._remember(key, merchant)
@@ -103,8 +103,8 @@ class Authenticator:
             return caller
         if not caller.may(Permission.OTHER_MERCHANTS):
             raise AccessDenied()
-        async with self.store.transaction() as tx:
-            other = await tx.get_merchant_by_login(merchant_login)
+        async with self.store.transaction() as repos:
+            other = await repos.merchants.get_by_login(merchant_login)
         if other is None:
             raise AccessDenied("unknown_merchant_login")
         return other

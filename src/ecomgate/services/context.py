@@ -1,4 +1,5 @@
-"""What every use case gets: storage, clock, acquirer and the gateway-wide policy."""
+"""What every use case gets: storage (through the unit of work), the processing layer, the
+links, the clock and the gateway-wide policy."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass, field
 from ecomgate.acquirers.base import Acquirer
 from ecomgate.domain.money import DEFAULT_ENABLED
 
-from .ports import Clock, Store, SystemClock
+from .ports import Clock, Links, Store, SystemClock
+from .processing import Processing
+from .uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -15,14 +18,27 @@ class Policy:
     """Gateway-wide settings the use cases apply (from ``config.Settings``)."""
 
     enabled_currencies: frozenset[str] = frozenset(DEFAULT_ENABLED)
-    public_url: str = "http://127.0.0.1:8080"
-    #: UTC offset of the "bank day" used for same-day reversals, in minutes (Moscow: +180)
-    bank_day_utc_offset_min: int = 180
+    #: zone of the "bank day" for same-day reversals (``ECOMGATE_TIMEZONE``), with DST
+    timezone: str = "Europe/Moscow"
+    #: bound of every acquirer call (``ECOMGATE_ACQUIRER_TIMEOUT_MS``)
+    acquirer_timeout_ms: int = 30_000
+    #: an operation whose answer never came is looked up after this long
+    reconcile_after_ms: int = 60_000
+    #: ... and declined (its money released) when still unknown this long after sending
+    reconcile_deadline_ms: int = 900_000
 
 
 @dataclass
 class Services:
     store: Store
     acquirer: Acquirer
+    links: Links
     policy: Policy = field(default_factory=Policy)
     clock: Clock = field(default_factory=SystemClock)
+    #: derived: rebuilt whenever a copy changes the acquirer, store, clock or policy
+    processing: Processing = field(init=False)
+    uow: UnitOfWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.processing = Processing(self.acquirer, self.policy.acquirer_timeout_ms)
+        self.uow = UnitOfWork(self.store, self.clock)

@@ -1,10 +1,12 @@
 """Time-driven changes: unpaid orders expire (spec §2.4), holds auto-complete or auto-reverse
-at ``autocompletionDate``/``autoReverseDate`` (spec §3.2).
+at ``autocompletionDate``/``autoReverseDate`` (spec §3.2), and operations whose acquirer
+answer never came are reconciled (``reconcile.py``).
 
-Readers already expire an overdue order the moment they look (``lifetime.expire_if_overdue``);
-the sweeper makes the same changes when nobody looks, so ``declinedByTimeout`` and the other
-callbacks go out on time.  Several gateway processes may sweep at once: ``due_orders``
-claims rows with SKIP LOCKED (PostgreSQL; SQLite has one writer anyway).
+Readers already expire an overdue order the moment they look (the unit of work does it);
+the sweeper makes the same changes when nobody looks, so ``declinedByTimeout`` and the
+other callbacks go out on time.  Several gateway processes may sweep at once: ``due``
+claims rows with SKIP LOCKED (PostgreSQL; SQLite has one writer anyway), and every change
+is re-checked under the order's row lock, so two sweepers never repeat one.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import logging
 from dataclasses import dataclass
 
 from ecomgate.domain import ids
-from ecomgate.domain.errors import OrderNotFound, WrongState
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.operations import Operation, OperationKind
-from ecomgate.domain.order import PAYABLE, Order
+from ecomgate.domain.order import Order
 
 from .context import Services
-from .lifecycle import OrderRef, call_acquirer, locked_order, record
-from .lifetime import expire_if_overdue
+from .lifecycle import send
 from .ports import DatabaseUnavailable
+from .reconcile import reconcile
+from .uow import OrderRef
 
 log = logging.getLogger("ecomgate.sweeper")
+
+#: orders (and pending operations) looked at per batch
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -32,38 +37,42 @@ class SweepReport:
     expired: int = 0
     deposited: int = 0
     reversed: int = 0
+    #: pending operations settled by the reconciler
+    reconciled: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.expired + self.deposited + self.reversed + self.reconciled
 
 
-async def sweep(services: Services, *, limit: int = 100) -> SweepReport:
-    """One pass: expire what is overdue, start due auto-completions/-reversals."""
+async def sweep(services: Services, *, limit: int = BATCH) -> SweepReport:
+    """One pass: expire what is overdue, start due auto-completions/-reversals, reconcile
+    operations whose answer never came."""
     now = services.clock.now_ms()
+    async with services.uow.transaction() as repos:
+        due = await repos.orders.due(now, limit)
     holds: list[tuple[Order, Operation]] = []
     expired = 0
-    async with services.store.transaction() as tx:
-        for order_id in await tx.due_orders(now, limit):
-            order = await tx.get_order(order_id, for_update=True)
-            if order is None:  # pragma: no cover - orders are never deleted
-                continue
-            if await expire_if_overdue(tx, order, now):
-                expired += 1
-                continue
+    for order_id in due:
+        async with services.uow.order(OrderRef(order_id=order_id)) as scope:
+            order = scope.order
             kind = order.due_hold_action(now)
-            if kind is None:
-                continue
-            # reserve in the claiming transaction: the PENDING record takes the order off
-            # the queue before the acquirer is asked, so no other sweeper repeats it
-            op = order.reserve(kind, ids.uuid7(now), order.totals.approved_amount, now)
-            await tx.save_order(order)
-            holds.append((order, op))
+            if kind is not None:
+                # the PENDING record takes the order off the queue before the acquirer is
+                # asked, so no other sweeper repeats it
+                op = order.reserve(kind, ids.uuid7(now), order.totals.approved_amount, now)
+                holds.append((order, op))
+        if scope.expired_on_load:
+            expired += 1
     deposited = reversed_ = 0
     for order, op in holds:
-        result = await call_acquirer(services, order, op)
-        await record(services, order.id, op.id, result)
+        await send(services, order, op)
         if op.kind is OperationKind.DEPOSIT:
             deposited += 1
         else:
             reversed_ += 1
-    return SweepReport(expired, deposited, reversed_)
+    reconciled = await reconcile(services, limit=limit)
+    return SweepReport(expired, deposited, reversed_, reconciled)
 
 
 async def run_sweeper(services: Services, interval: float) -> None:
@@ -72,7 +81,7 @@ async def run_sweeper(services: Services, interval: float) -> None:
         try:
             while True:  # drain a backlog without waiting between full batches
                 report = await sweep(services)
-                if report.expired + report.deposited + report.reversed < 100:
+                if report.total < BATCH:
                     break
         except asyncio.CancelledError:
             raise
@@ -85,16 +94,8 @@ async def run_sweeper(services: Services, interval: float) -> None:
 
 
 async def expire_now(services: Services, merchant: Merchant, order_id: str) -> Order:
-    """Sandbox control: end the order's lifetime now and expire it (status 6 / -2007)."""
-    now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await locked_order(tx, merchant, OrderRef(order_id=order_id))
-        if order.status not in PAYABLE:
-            raise WrongState("order_not_payable", status=int(order.status))
-        order.expires_at = min(order.expires_at, now)
-        events = order.expire(now)
-        await tx.save_order(order)
-        await tx.add_events(events)
-    if not events:  # pragma: no cover - a payable order past its lifetime always expires
-        raise OrderNotFound()
-    return order
+    """Sandbox control: end the order's lifetime now and expire it (status 6 / -2007).
+    Refused with errorCode 7, nothing changed, while the acquirer is authorizing it."""
+    async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
+        scope.order.end_lifetime(services.clock.now_ms())
+    return scope.order

@@ -2,55 +2,38 @@
 
 Reservation, not a lock held across the network.  Each money operation runs as:
 
-1. a short transaction that locks the order row, checks the rules and appends a PENDING
-   ledger record (a pending refund already reduces what is refundable; a pending deposit or
+1. a unit of work that locks the order row, checks the rules and appends a PENDING ledger
+   record (a pending refund already reduces what is refundable; a pending deposit or
    reversal blocks the other one) — then commits;
-2. the acquirer call, outside any transaction;
-3. a second short transaction that locks the order again and records the answer (APPROVED
-   or DECLINED) together with the events it causes (outbox).
+2. the acquirer call through the processing layer, outside any transaction;
+3. a second unit of work that records the answer (APPROVED or DECLINED) together with the
+   events it causes (outbox).
 
-An answer the gateway cannot read (timeout, exception, ``Outcome.PENDING``) leaves the record
-PENDING: it never counts as success, its money stays reserved, and the order refuses
-conflicting operations until someone reconciles it.
+An answer the gateway cannot read (timeout, connector error, ``Outcome.PENDING``) leaves the
+record PENDING: it never counts as success, its money stays reserved, and the order refuses
+conflicting operations until the reconciler (``reconcile.py``) learns the outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ecomgate.acquirers.base import OperationRequest, OperationResult, Outcome
-from ecomgate.domain import codes, ids
-from ecomgate.domain.errors import (
-    GatewayError,
-    InvalidParameter,
-    OrderNotFound,
-    SystemError_,
-    WrongState,
-)
+from ecomgate.domain import ids
+from ecomgate.domain.errors import GatewayError, InvalidParameter, SystemError_, WrongState
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import Order
 
 from .context import Services
-from .lifetime import expire_if_overdue
-from .ports import Transaction
+from .uow import OrderRef
 
-log = logging.getLogger("ecomgate.lifecycle")
-
-DAY_MS = 86_400_000
 #: how long a replayed ``externalRefundId`` waits for the first request's answer
 REPLAY_WAIT_S = 10.0
-
-
-@dataclass(frozen=True)
-class OrderRef:
-    """How a request names an order: ``orderId`` wins, else the caller's ``orderNumber``."""
-
-    order_id: str | None = None
-    order_number: str | None = None
 
 
 class AcquirerDeclined(GatewayError):
@@ -60,80 +43,57 @@ class AcquirerDeclined(GatewayError):
 
 
 # -- shared steps ------------------------------------------------------------------------
-async def locked_order(tx: Transaction, merchant: Merchant, ref: OrderRef) -> Order:
-    """The merchant's order, row-locked until the transaction ends.  Foreign = not found."""
-    if ref.order_id is not None:
-        order = await tx.get_order(ref.order_id, for_update=True)
-    elif ref.order_number is not None:
-        order = await tx.get_order_by_number(merchant.id, ref.order_number, for_update=True)
-    else:
-        raise InvalidParameter("orderId", "order_id_required")
-    if order is None or order.merchant_id != merchant.id:
-        raise OrderNotFound()
-    return order
+def bank_day_start(now: int, timezone: str) -> int:
+    """Epoch ms of the start of the bank day containing ``now`` (same-day reversals), in
+    the gateway's zone with its daylight saving."""
+    zone = ZoneInfo(timezone)
+    local = datetime.fromtimestamp(now / 1000, zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(midnight.timestamp() * 1000)
 
 
-def bank_day_start(now: int, utc_offset_min: int) -> int:
-    """Epoch ms of the start of the bank day containing ``now`` (same-day reversals)."""
-    offset = utc_offset_min * 60_000
-    local = now + offset
-    return local - local % DAY_MS - offset
-
-
-def _request(order: Order, op: Operation) -> OperationRequest:
+def operation_request(order: Order, op: Operation) -> OperationRequest:
+    auth = order.approved_authorization
     return OperationRequest(
         order_id=order.id,
+        operation_id=op.id,
         amount=op.amount,
         currency=order.currency,
         auth_ref_num=order.auth_ref_num or None,
+        authorization_ref=auth.connector_ref if auth else None,
     )
 
 
-async def call_acquirer(services: Services, order: Order, op: Operation) -> OperationResult:
-    """Ask the acquirer; any failure to get a readable answer is PENDING, never success."""
-    acquirer = services.acquirer
-    call: Callable[[OperationRequest], Awaitable[OperationResult]] = {
-        OperationKind.DEPOSIT: acquirer.deposit,
-        OperationKind.REVERSAL: acquirer.reverse,
-        OperationKind.REFUND: acquirer.refund,
-    }[op.kind]
-    try:
-        return await call(_request(order, op))
-    except Exception:
-        log.exception("acquirer %s failed on %s of order %s", acquirer.name, op.kind, order.id)
-        return OperationResult(Outcome.PENDING, codes.PROCESSING_TIMEOUT)
+async def send(services: Services, order: Order, op: Operation) -> Order:
+    """Ask the acquirer about a reserved operation and record its answer (second unit of
+    work).  An unknown answer leaves the operation PENDING for the reconciler."""
+    result = await services.processing.operate(op.kind, operation_request(order, op))
+    return await record(services, order.id, op.id, result)
 
 
 async def record(services: Services, order_id: str, op_id: str, result: OperationResult) -> Order:
-    """Second transaction: write the acquirer's answer and its events."""
+    """Write the acquirer's answer (APPROVED or DECLINED) and the events it causes."""
+    ref = OrderRef(order_id=order_id)
     if result.outcome not in (Outcome.APPROVED, Outcome.DECLINED):
-        log.warning("order %s: operation %s left pending (answer unknown)", order_id, op_id)
-        async with services.store.transaction() as tx:
-            order = await tx.get_order(order_id)
-        if order is None:  # pragma: no cover - orders are never deleted
-            raise OrderNotFound()
-        return order
-    now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await tx.get_order(order_id, for_update=True)
-        if order is None:  # pragma: no cover
-            raise OrderNotFound()
-        events = order.settle(
+        return await services.uow.read(ref)
+    async with services.uow.order(ref) as scope:
+        if scope.order.operation(op_id).state is not OperationState.PENDING:
+            return scope.order  # the reconciler learnt the outcome first: its record stands
+        scope.order.settle(
             op_id,
-            now,
+            services.clock.now_ms(),
             approved=result.outcome is Outcome.APPROVED,
             action_code=result.action_code,
             reference_number=result.reference_number,
             approval_code=result.approval_code,
+            connector_ref=result.connector_ref,
         )
-        await tx.save_order(order)
-        await tx.add_events(events)
-    return order
+    return scope.order
 
 
 def outcome(order: Order, op_id: str) -> Operation:
     """The settled operation, or the error its state means for the caller."""
-    op = next(o for o in order.operations if o.id == op_id)
+    op = order.operation(op_id)
     if op.state is OperationState.APPROVED:
         return op
     if op.state is OperationState.DECLINED:
@@ -147,18 +107,10 @@ async def _run(
     ref: OrderRef,
     reserve: Callable[[Order, int], Operation],
 ) -> tuple[Order, Operation]:
-    """Reserve (transaction 1), call the acquirer, record (transaction 2)."""
-    now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await locked_order(tx, merchant, ref)
-        expired = await expire_if_overdue(tx, order, now)
-        if not expired:
-            op = reserve(order, now)
-            await tx.save_order(order)
-    if expired:  # raised after the commit, so that the expiry itself is kept
-        raise WrongState("order_expired")
-    result = await call_acquirer(services, order, op)
-    order = await record(services, order.id, op.id, result)
+    """Reserve (unit of work 1), call the acquirer, record (unit of work 2)."""
+    async with services.uow.order(ref, merchant=merchant) as scope:
+        op = reserve(scope.order, services.clock.now_ms())
+    order = await send(services, scope.order, op)
     return order, outcome(order, op.id)
 
 
@@ -181,8 +133,9 @@ async def deposit(
 
     def reserve(order: Order, now: int) -> Operation:
         order.check_currency(currency)
+        partial = merchant.may(Permission.PARTIAL_DEPOSIT)
         value = order.check_deposit(
-            amount, partial_allowed=merchant.may(Permission.PARTIAL_DEPOSIT)
+            amount, partial_allowed=partial and services.processing.capabilities.partial_deposit
         )
         return order.reserve(OperationKind.DEPOSIT, ids.uuid7(now), value, now)
 
@@ -205,8 +158,9 @@ async def reverse(
         order.check_currency(currency)
         value = order.check_reverse(
             amount,
-            deposited_allowed=merchant.may(Permission.REVERSE_DEPOSITED),
-            bank_day_start=bank_day_start(now, services.policy.bank_day_utc_offset_min),
+            deposited_allowed=merchant.may(Permission.REVERSE_DEPOSITED)
+            and services.processing.capabilities.reverse_deposited,
+            bank_day_start=bank_day_start(now, services.policy.timezone),
         )
         return order.reserve(OperationKind.REVERSAL, ids.uuid7(now), value, now)
 
@@ -241,6 +195,8 @@ async def refund(
             if earlier is not None:
                 raise _Replay()
         value = order.check_refund(cmd.amount, cmd.expected_deposited)
+        if value < order.totals.refundable and not services.processing.capabilities.partial_refund:
+            raise WrongState("partial_refund_unsupported")
         return order.reserve(OperationKind.REFUND, ids.uuid7(now), value, now, cmd.external_id)
 
     try:
@@ -267,11 +223,8 @@ async def _replay(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + REPLAY_WAIT_S
     while True:
-        async with services.store.transaction() as tx:
-            order = await tx.get_order(earlier.order_id)
-        if order is None:  # pragma: no cover
-            raise OrderNotFound()
-        op = next(o for o in order.operations if o.id == earlier.id)
+        order = await services.uow.read(OrderRef(order_id=earlier.order_id))
+        op = order.operation(earlier.id)
         if op.state is not OperationState.PENDING or loop.time() >= deadline:
             return order, outcome(order, op.id)
         await asyncio.sleep(0.05)
@@ -280,16 +233,9 @@ async def _replay(
 async def decline(services: Services, merchant: Merchant, ref: OrderRef) -> Order:
     """decline.do: cancel an unpaid order (0 or 5 -> 6).  Both ids, when sent, must name the
     same order."""
-    now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await locked_order(tx, merchant, ref)
+    async with services.uow.order(ref, merchant=merchant) as scope:
+        order = scope.order
         if ref.order_id is not None and ref.order_number not in (None, order.order_number):
             raise InvalidParameter("orderNumber", "order_ids_mismatch")
-        expired = await expire_if_overdue(tx, order, now)
-        if not expired:
-            events = order.decline(now)
-            await tx.save_order(order)
-            await tx.add_events(events)
-    if expired:
-        raise WrongState("order_not_declinable", status=int(order.status))
+        order.decline(services.clock.now_ms())
     return order

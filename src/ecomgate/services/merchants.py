@@ -58,26 +58,26 @@ async def create_merchant(
         created_at=now,
     )
     try:
-        async with services.store.transaction() as tx:
-            await tx.insert_merchant(merchant)
+        async with services.uow.transaction() as repos:
+            await repos.merchants.add(merchant)
     except DuplicateLogin as exc:
         raise MerchantError("duplicate_login", login=login) from exc
     return merchant
 
 
 async def list_merchants(services: Services) -> list[Merchant]:
-    async with services.store.transaction() as tx:
-        return await tx.list_merchants()
+    async with services.uow.transaction() as repos:
+        return await repos.merchants.list()
 
 
 async def issue_token(services: Services, login: str) -> str:
     """A new static token for ``login``; the previous one stops working."""
     token = new_token()
-    async with services.store.transaction() as tx:
-        merchant = await tx.get_merchant_by_login(login)
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
         if merchant is None:
             raise MerchantError("unknown_merchant", login=login)
-        await tx.update_merchant(replace(merchant, token_hash=token_hash(token)))
+        await repos.merchants.update(replace(merchant, token_hash=token_hash(token)))
     return token
 
 
@@ -92,8 +92,8 @@ async def update_merchant(
     revoke: Iterable[str] = (),
     settings: dict[str, Any] | None = None,
 ) -> Merchant:
-    async with services.store.transaction() as tx:
-        merchant = await tx.get_merchant_by_login(login)
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
         if merchant is None:
             raise MerchantError("unknown_merchant", login=login)
         if currency is not None and currency not in services.policy.enabled_currencies:
@@ -115,5 +115,5 @@ async def update_merchant(
             permissions=permissions,
             settings=new_settings,
         )
-        await tx.update_merchant(updated)
+        await repos.merchants.update(updated)
     return updated

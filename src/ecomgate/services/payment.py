@@ -1,19 +1,18 @@
 """Paying an order with a card: the page's processform.do, the server-to-server
 paymentorder.do, and the 3-D Secure return (finish3ds.do) share this one path.
 
-Exactly one authorization per order: the first transaction locks the order and records a
+Exactly one authorization per order: the first unit of work locks the order and records a
 PENDING authorization; a second submission (double click, two tabs, a replayed form) finds
-it and is refused.  The acquirer is called outside any database transaction, and its answer
-is recorded in a second one.
+it and is refused.  The acquirer is called (through the processing layer) outside any
+database transaction, and its answer is recorded in a second unit of work.  The order's
+merchant is read once, by the first unit of work.
 """
 
 from __future__ import annotations
 
 import enum
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from ecomgate.acquirers.base import (
     AuthorizationRequest,
@@ -23,17 +22,15 @@ from ecomgate.acquirers.base import (
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
-from ecomgate.domain import cards, codes, ids
+from ecomgate.domain import cards, ids
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.errors import GatewayError, OrderNotFound, WrongState
+from ecomgate.domain.errors import GatewayError, OrderNotFound
 from ecomgate.domain.merchant import Merchant
+from ecomgate.domain.operations import OperationState
 from ecomgate.domain.order import CardSnapshot, Order
 
 from .context import Services
-from .lifetime import expire_if_overdue
-from .ports import Transaction
-
-log = logging.getLogger("ecomgate.payment")
+from .uow import OrderRef
 
 
 class CardDataError(GatewayError):
@@ -91,6 +88,8 @@ class Next(enum.Enum):
 class PaymentResult:
     order: Order
     next: Next
+    #: where the buyer's browser goes next: the shop (REDIRECT) or the payment page
+    #: (RETRY, PROCESSING), from the Links port
     redirect_url: str = ""
     challenge: ThreeDSChallenge | None = None
     term_url: str = ""
@@ -102,41 +101,26 @@ class PaymentResult:
         return self.order.action_code
 
 
-def return_url(order: Order, *, success: bool) -> str:
-    """Spec §2.6: returnUrl or failUrl (falls back to returnUrl) + orderId and lang."""
-    base = order.return_url if success or not order.fail_url else order.fail_url
-    parts = urlsplit(base)
-    added = f"orderId={order.id}&lang={order.language}"
-    kept = parts.query.rstrip("&")
-    query = f"{kept}&{added}" if kept else added
-    # rebuilt rather than appended, so a #fragment stays last and the shop gets orderId
-    return urlunsplit(parts._replace(query=query))
+def _to_page(services: Services, order: Order, owner: Merchant, next_: Next) -> PaymentResult:
+    url = services.links.form_url(order, owner.settings.page)
+    return PaymentResult(
+        order,
+        next_,
+        redirect_url=url,
+        attempts_left=order.attempts_left(owner.settings.max_attempts),
+    )
 
 
-def term_url(services: Services, language: str) -> str:
-    return f"{services.policy.public_url}/payment/rest/finish3ds.do?lang={language}"
-
-
-async def _locked(tx: Transaction, order_id: str) -> Order:
-    order = await tx.get_order(order_id, for_update=True)
-    if order is None:
-        raise OrderNotFound()
-    return order
-
-
-async def _max_attempts(tx: Transaction, order: Order) -> int:
-    merchant = await tx.get_merchant(order.merchant_id)
-    return merchant.settings.max_attempts if merchant else 1
-
-
-def _after_return(order: Order) -> PaymentResult:
+def _after_return(services: Services, order: Order, owner: Merchant) -> PaymentResult:
     """Where a buyer goes when the ACS return finds the order no longer at the ACS."""
     if order.status is OrderStatus.CREATED:
         # another return of the same challenge is authorising it right now, or it was
         # declined with attempts left: back to the page, which shows which
-        return PaymentResult(order, Next.PROCESSING if order.payment_in_progress else Next.RETRY)
+        return _to_page(
+            services, order, owner, Next.PROCESSING if order.payment_in_progress else Next.RETRY
+        )
     paid = order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED)
-    return PaymentResult(order, Next.REDIRECT, return_url(order, success=paid))
+    return PaymentResult(order, Next.REDIRECT, services.links.return_url(order, success=paid))
 
 
 async def pay(
@@ -146,37 +130,28 @@ async def pay(
     *,
     language: str | None = None,
     ip: str = "",
+    email: str = "",
     merchant: Merchant | None = None,
 ) -> PaymentResult:
     """Authorize ``order_id`` with the card.  ``merchant`` is set for paymentorder.do, and
     the order must then be that merchant's."""
     now = services.clock.now_ms()
     card = read_card(form, now)
-    async with services.store.transaction() as tx:
-        order = await _locked(tx, order_id)
-        if merchant is not None and order.merchant_id != merchant.id:
-            raise OrderNotFound()
-        # an expiry is kept, and refused only after the commit: raising here would undo it
-        expired = await expire_if_overdue(tx, order, now)
-        if not expired:
-            snapshot = CardSnapshot(
-                masked_pan=cards.mask_pan(card.pan),
-                expiration=cards.expiration(card.expiry_year, card.expiry_month),
-                cardholder_name=card.cardholder_name,
-                payment_system=cards.payment_system(card.pan),
-            )
-            order.start_attempt(now, ids.uuid7(now), snapshot, ip)
-            owner = await tx.get_merchant(order.merchant_id)
-            merchant_login = owner.login if owner else ""
-            merchant_name = owner.name if owner else ""
-            await tx.save_order(order)
-    if expired:
-        raise WrongState("order_expired")
+    async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
+        order, owner = scope.order, scope.owner
+        snapshot = CardSnapshot(
+            masked_pan=cards.mask_pan(card.pan),
+            expiration=cards.expiration(card.expiry_year, card.expiry_month),
+            cardholder_name=card.cardholder_name,
+            payment_system=cards.payment_system(card.pan),
+        )
+        auth = order.start_attempt(now, ids.uuid7(now), snapshot, ip, email=email)
     lang = language or order.language
     request = AuthorizationRequest(
         order_id=order.id,
-        merchant_login=merchant_login,
-        merchant_name=merchant_name,
+        operation_id=auth.id,
+        merchant_login=owner.login,
+        merchant_name=owner.name,
         amount=order.amount,
         currency=order.currency,
         card=card,
@@ -185,59 +160,66 @@ async def pay(
         ip=ip or order.ip or None,
         force_3ds="FORCE_TDS" in order.features,
         skip_3ds="FORCE_SSL" in order.features,
-        term_url=term_url(services, lang),
+        term_url=services.links.term_url(lang),
         language=lang,
+        # spec §3.9: the browser posts MD = orderId to the ACS
+        md=order.id,
     )
-    try:
-        result = await services.acquirer.authorize(request)
-    except Exception:
-        log.exception("acquirer %s failed to authorize order %s", services.acquirer.name, order.id)
-        result = AuthorizationResult(Outcome.PENDING, codes.PROCESSING_TIMEOUT)
-    return await _record(services, order.id, result, lang)
+    result = await services.processing.authorize(request)
+    return await _record(services, order.id, auth.id, owner, result, lang)
 
 
 async def _record(
-    services: Services, order_id: str, result: AuthorizationResult, language: str
+    services: Services,
+    order_id: str,
+    auth_id: str,
+    owner: Merchant,
+    result: AuthorizationResult,
+    language: str,
 ) -> PaymentResult:
+    """Second unit of work: the acquirer's answer to the authorization."""
     now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await _locked(tx, order_id)
-        if result.outcome is Outcome.CHALLENGE and result.challenge is not None:
-            order.enter_acs()
-            await tx.save_order(order)
-            return PaymentResult(
-                order, Next.ACS, challenge=result.challenge, term_url=term_url(services, language)
-            )
-        if result.outcome is Outcome.APPROVED:
-            events = order.authorization_approved(
+    async with services.uow.order(OrderRef(order_id=order_id), merchant=owner) as scope:
+        order = scope.order
+        settled_meanwhile = order.operation(auth_id).state is not OperationState.PENDING
+        if not settled_meanwhile:
+            order.update_payment_system(result.payment_system)
+        if settled_meanwhile:
+            pass  # the reconciler learnt the outcome first: its record stands
+        elif result.outcome is Outcome.CHALLENGE and result.challenge is not None:
+            order.enter_acs(result.connector_ref)
+        elif result.outcome is Outcome.APPROVED:
+            order.authorization_approved(
                 now,
                 deposit_operation_id=ids.uuid7(now),
                 approval_code=result.approval_code or "",
                 auth_ref_num=result.auth_ref_num or "",
                 terminal_id=result.terminal_id or "",
                 eci=result.eci or "",
+                connector_ref=result.connector_ref,
             )
-            await tx.save_order(order)
-            await tx.add_events(events)
-            return PaymentResult(order, Next.REDIRECT, return_url(order, success=True))
-        if result.outcome is Outcome.DECLINED:
-            max_attempts = await _max_attempts(tx, order)
-            events = order.authorization_declined(
+        elif result.outcome is Outcome.DECLINED:
+            order.authorization_declined(
                 now,
                 result.action_code,
-                max_attempts,
+                owner.settings.max_attempts,
                 terminal_id=result.terminal_id or "",
                 auth_ref_num=result.auth_ref_num or "",
+                connector_ref=result.connector_ref,
             )
-            await tx.save_order(order)
-            await tx.add_events(events)
-            if order.status is OrderStatus.DECLINED:
-                return PaymentResult(order, Next.REDIRECT, return_url(order, success=False))
-            return PaymentResult(order, Next.RETRY, attempts_left=order.attempts_left(max_attempts))
-        # PENDING (or a challenge without data): never success; leave the attempt open
-        order.action_code = codes.PROCESSING_TIMEOUT
-        await tx.save_order(order)
-        return PaymentResult(order, Next.PROCESSING)
+        else:  # unknown: never success; the reconciler will learn the outcome
+            order.authorization_unknown()
+    if order.status is OrderStatus.ACS and result.challenge is not None:
+        return PaymentResult(
+            order, Next.ACS, challenge=result.challenge, term_url=services.links.term_url(language)
+        )
+    if order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED):
+        return PaymentResult(order, Next.REDIRECT, services.links.return_url(order, success=True))
+    if order.status is OrderStatus.DECLINED:
+        return PaymentResult(order, Next.REDIRECT, services.links.return_url(order, success=False))
+    if order.payment_in_progress:
+        return _to_page(services, order, owner, Next.PROCESSING)
+    return _to_page(services, order, owner, Next.RETRY)
 
 
 async def finish_3ds(
@@ -247,33 +229,24 @@ async def finish_3ds(
     order_id = ids.normalize_order_id(md)
     if order_id is None:
         raise OrderNotFound()
-    now = services.clock.now_ms()
-    async with services.store.transaction() as tx:
-        order = await _locked(tx, order_id)
-        await expire_if_overdue(tx, order, now)
+    async with services.uow.order(OrderRef(order_id=order_id)) as scope:
+        order, owner = scope.order, scope.owner
         if order.status is not OrderStatus.ACS:
             # a replayed, late or concurrent return: never authorise twice
-            return _after_return(order)
-        # claim the 3-D Secure result so that a second concurrent return cannot finish it too
-        order.status = OrderStatus.CREATED
-        await tx.save_order(order)
+            return _after_return(services, order, owner)
+        # claimed, so that a second concurrent return cannot finish it too
+        auth = order.claim_3ds_return(services.clock.now_ms())
     lang = language or order.language
-    try:
-        result = await services.acquirer.complete_3ds(
-            ThreeDSCompletion(
-                order_id=order.id,
-                md=md,
-                pa_res=pa_res,
-                amount=order.amount,
-                currency=order.currency,
-                two_phase=order.two_phase,
-            )
+    result = await services.processing.complete_3ds(
+        ThreeDSCompletion(
+            order_id=order.id,
+            operation_id=auth.id,
+            md=md,
+            pa_res=pa_res,
+            amount=order.amount,
+            currency=order.currency,
+            two_phase=order.two_phase,
+            connector_ref=auth.connector_ref,
         )
-    except Exception:
-        log.exception(
-            "acquirer %s failed to finish 3-D Secure of %s", services.acquirer.name, order.id
-        )
-        result = AuthorizationResult(Outcome.PENDING, codes.PROCESSING_TIMEOUT)
-    if result.outcome is Outcome.CHALLENGE:  # a second challenge is not supported: decline
-        result = AuthorizationResult(Outcome.DECLINED, codes.THREE_DS_REJECTED)
-    return await _record(services, order.id, result, lang)
+    )
+    return await _record(services, order.id, auth.id, owner, result, lang)

@@ -160,24 +160,7 @@ async def register(services: Services, merchant: Merchant, cmd: RegisterCommand)
         payment_way=cmd.json_params.get("paymentWay", "CARD") if cmd.json_params else "CARD",
     )
     try:
-        async with services.store.transaction() as tx:
-            await tx.insert_order(order)
+        await services.uow.add_order(order)
     except DuplicateOrderNumber as exc:
         raise OrderNumberError() from exc
     return order
-
-
-def form_url(services: Services, merchant: Merchant, order: Order) -> str:
-    """Spec §3.1: {public_url}/payment/merchants/{page}/payment_{lang}.html?mdOrder=..."""
-    view = order.page_view.upper()
-    if view == "DESKTOP":
-        prefix = ""
-    elif view == "MOBILE":
-        prefix = "mobile_"
-    else:
-        prefix = f"{order.page_view}_"
-    base = services.policy.public_url.rstrip("/")
-    return (
-        f"{base}/payment/merchants/{merchant.settings.page}/{prefix}payment_{order.language}"
-        f".html?mdOrder={order.id}"
-    )

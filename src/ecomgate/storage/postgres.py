@@ -31,7 +31,7 @@ from asyncpg.transaction import Transaction as PgTransaction
 
 from ecomgate.services.ports import DatabaseUnavailable
 
-from .sql import POSTGRESQL, Row, SqlTransaction, UniqueViolation
+from .sql import POSTGRESQL, Row, SqlRepositories, UniqueViolation
 
 log = logging.getLogger("ecomgate.storage")
 
@@ -212,11 +212,11 @@ class PostgresStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+    async def transaction(self) -> AsyncIterator[SqlRepositories]:
         conn, tr = await self._begin()
         try:
             try:
-                yield SqlTransaction(_Executor(conn), POSTGRESQL)
+                yield SqlRepositories(_Executor(conn), POSTGRESQL)
             except BaseException:
                 try:
                     await tr.rollback()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from ecomgate.domain import ids
@@ -19,7 +20,7 @@ from ecomgate.domain.events import OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
-from ecomgate.services.ports import DuplicateLogin, DuplicateOrderNumber
+from ecomgate.services.ports import DuplicateLogin, DuplicateOrderNumber, PendingOperation
 
 Row = Mapping[str, Any]
 
@@ -46,118 +47,47 @@ class Dialect:
 SQLITE = Dialect(for_update="", skip_locked="")
 POSTGRESQL = Dialect(for_update=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED")
 
-_MERCHANT_COLUMNS = (
-    "id, login, name, password_hash, token_hash, default_currency, permissions, settings,"
-    " created_at"
-)
 
-_ORDER_FIELDS = (
-    "id",
-    "merchant_id",
-    "order_number",
-    "amount",
-    "currency",
-    "two_phase",
-    "status",
-    "action_code",
-    "created_at",
-    "expires_at",
-    "return_url",
-    "fail_url",
-    "description",
-    "language",
-    "page_view",
-    "client_id",
-    "binding_id",
-    "dynamic_callback_url",
-    "json_params",
-    "order_bundle",
-    "features",
-    "email",
-    "phone",
-    "ip",
-    "autocompletion_at",
-    "auto_reverse_at",
-    "extra",
-    "attempts",
-    "card",
-    "approval_code",
-    "auth_ref_num",
-    "terminal_id",
-    "auth_at",
-    "eci",
-    "payment_way",
-    "due_at",
-)
-_ORDER_COLUMNS = ", ".join(_ORDER_FIELDS)
-_INSERT_ORDER = (
-    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES "
-    f"({', '.join(f'${i + 1}' for i in range(len(_ORDER_FIELDS)))})"
-)
-# id and the registration-time fields never change; everything else may
-_MUTABLE = _ORDER_FIELDS[6:]
-_UPDATE_ORDER = (
-    "UPDATE orders SET "
-    + ", ".join(f"{name} = ${i + 2}" for i, name in enumerate(_MUTABLE))
-    + " WHERE id = $1"
-)
-_OPERATION_COLUMNS = (
-    "id, order_id, kind, state, amount, created_at, action_code, reference_number,"
-    " approval_code, external_id"
-)
-_UPSERT_OPERATION = (
-    f"INSERT INTO operations ({_OPERATION_COLUMNS}) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-    "ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-    "action_code = excluded.action_code, reference_number = excluded.reference_number, "
-    "approval_code = excluded.approval_code"
-)
-
-
+# -- rows <-> domain objects, by column name ------------------------------------------
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def order_row(order: Order) -> tuple[Any, ...]:
+def order_values(order: Order) -> dict[str, Any]:
     card = order.card
-    return (
-        order.id,
-        order.merchant_id,
-        order.order_number,
-        order.amount,
-        order.currency,
-        int(order.two_phase),
-        int(order.status),
-        order.action_code,
-        order.created_at,
-        order.expires_at,
-        order.return_url,
-        order.fail_url,
-        order.description,
-        order.language,
-        order.page_view,
-        order.client_id,
-        order.binding_id,
-        order.dynamic_callback_url,
-        _dumps(order.json_params),
-        None if order.order_bundle is None else _dumps(order.order_bundle),
-        _dumps(list(order.features)),
-        order.email,
-        order.phone,
-        order.ip,
-        order.autocompletion_at,
-        order.auto_reverse_at,
-        _dumps(order.extra),
-        order.attempts,
-        None if card is None else _dumps(card.__dict__),
-        order.approval_code,
-        order.auth_ref_num,
-        order.terminal_id,
-        order.auth_at,
-        order.eci,
-        order.payment_way,
-        order.due_at,  # derived in the domain, stored only for the sweeper's index
-    )
+    return {
+        "id": order.id,
+        "merchant_id": order.merchant_id,
+        "order_number": order.order_number,
+        "amount": order.amount,
+        "currency": order.currency,
+        "two_phase": int(order.two_phase),
+        "created_at": order.created_at,
+        "status": int(order.status),
+        "action_code": order.action_code,
+        "expires_at": order.expires_at,
+        "return_url": order.return_url,
+        "fail_url": order.fail_url,
+        "description": order.description,
+        "language": order.language,
+        "page_view": order.page_view,
+        "client_id": order.client_id,
+        "binding_id": order.binding_id,
+        "dynamic_callback_url": order.dynamic_callback_url,
+        "json_params": _dumps(order.json_params),
+        "order_bundle": None if order.order_bundle is None else _dumps(order.order_bundle),
+        "features": _dumps(list(order.features)),
+        "email": order.email,
+        "phone": order.phone,
+        "ip": order.ip,
+        "autocompletion_at": order.autocompletion_at,
+        "auto_reverse_at": order.auto_reverse_at,
+        "extra": _dumps(order.extra),
+        "attempts": order.attempts,
+        "card": None if card is None else _dumps(card.__dict__),
+        "payment_way": order.payment_way,
+        "due_at": order.due_at,  # derived in the domain, stored only for the sweeper's index
+    }
 
 
 def order_from_row(row: Row, operations: list[Operation]) -> Order:
@@ -193,29 +123,32 @@ def order_from_row(row: Row, operations: list[Operation]) -> Order:
         extra=json.loads(row["extra"]),
         attempts=row["attempts"],
         card=None if card is None else CardSnapshot(**json.loads(card)),
-        approval_code=row["approval_code"],
-        auth_ref_num=row["auth_ref_num"],
-        terminal_id=row["terminal_id"],
-        auth_at=row["auth_at"],
-        eci=row["eci"],
         payment_way=row["payment_way"],
         operations=operations,
     )
 
 
-def operation_row(op: Operation) -> tuple[Any, ...]:
-    return (
-        op.id,
-        op.order_id,
-        op.kind.value,
-        op.state.value,
-        op.amount,
-        op.created_at,
-        op.action_code,
-        op.reference_number,
-        op.approval_code,
-        op.external_id,
-    )
+def operation_values(op: Operation) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "order_id": op.order_id,
+        "kind": op.kind.value,
+        "amount": op.amount,
+        "created_at": op.created_at,
+        "external_id": op.external_id,
+        "state": op.state.value,
+        "action_code": op.action_code,
+        "reference_number": op.reference_number,
+        "approval_code": op.approval_code,
+        "connector_ref": op.connector_ref,
+        "terminal_id": op.terminal_id,
+        "eci": op.eci,
+        "three_ds": int(op.three_ds),
+        "sent_at": op.sent_at,
+        "next_sync_at": op.next_sync_at,
+        "sync_attempts": op.sync_attempts,
+        "settled_at": op.settled_at,
+    }
 
 
 def operation_from_row(row: Row) -> Operation:
@@ -230,21 +163,29 @@ def operation_from_row(row: Row) -> Operation:
         reference_number=row["reference_number"],
         approval_code=row["approval_code"],
         external_id=row["external_id"],
+        connector_ref=row["connector_ref"],
+        terminal_id=row["terminal_id"],
+        eci=row["eci"],
+        three_ds=bool(row["three_ds"]),
+        sent_at=row["sent_at"],
+        next_sync_at=row["next_sync_at"],
+        sync_attempts=row["sync_attempts"],
+        settled_at=row["settled_at"],
     )
 
 
-def merchant_row(m: Merchant) -> tuple[Any, ...]:
-    return (
-        m.id,
-        m.login,
-        m.name,
-        m.password_hash,
-        m.token_hash,
-        m.default_currency,
-        _dumps(sorted(m.permissions)),
-        _dumps(m.settings.to_dict()),
-        m.created_at,
-    )
+def merchant_values(m: Merchant) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "created_at": m.created_at,
+        "login": m.login,
+        "name": m.name,
+        "password_hash": m.password_hash,
+        "token_hash": m.token_hash,
+        "default_currency": m.default_currency,
+        "permissions": _dumps(sorted(m.permissions)),
+        "settings": _dumps(m.settings.to_dict()),
+    }
 
 
 def merchant_from_row(row: Row) -> Merchant:
@@ -261,102 +202,157 @@ def merchant_from_row(row: Row) -> Merchant:
     )
 
 
-class SqlTransaction:
-    """``services.ports.Transaction`` over any ``Executor``."""
+@dataclass(frozen=True)
+class Table:
+    """A table's columns and the statements built from them: values always travel as a
+    mapping by column name, so a new column cannot shift the others."""
 
-    def __init__(self, db: Executor, dialect: Dialect) -> None:
+    name: str
+    columns: tuple[str, ...]
+    #: written once, at insert (the id first)
+    immutable: tuple[str, ...]
+
+    @cached_property
+    def select_list(self) -> str:
+        return ", ".join(self.columns)
+
+    @cached_property
+    def mutable(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.immutable)
+
+    @cached_property
+    def insert_sql(self) -> str:
+        placeholders = ", ".join(f"${i + 1}" for i in range(len(self.columns)))
+        return f"INSERT INTO {self.name} ({self.select_list}) VALUES ({placeholders})"
+
+    @cached_property
+    def update_sql(self) -> str:
+        sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(self.mutable))
+        return f"UPDATE {self.name} SET {sets} WHERE id = $1"
+
+    @cached_property
+    def upsert_sql(self) -> str:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in self.mutable)
+        return f"{self.insert_sql} ON CONFLICT (id) DO UPDATE SET {sets}"
+
+    def insert_args(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[c] for c in self.columns]
+
+    def update_args(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values["id"], *(values[c] for c in self.mutable)]
+
+
+ORDERS = Table(
+    "orders",
+    tuple(order_values(Order("", "", "", 0, "", False, 0, 0, ""))),
+    ("id", "merchant_id", "order_number", "amount", "currency", "two_phase", "created_at"),
+)
+OPERATIONS = Table(
+    "operations",
+    tuple(operation_values(Operation("", "", OperationKind.REFUND, OperationState.PENDING, 0, 0))),
+    ("id", "order_id", "kind", "amount", "created_at", "external_id"),
+)
+MERCHANTS = Table(
+    "merchants",
+    tuple(merchant_values(Merchant("", "", "", "", ""))),
+    ("id", "created_at"),
+)
+_UPDATE_ORDER = ORDERS.update_sql
+_UPSERT_OPERATION = OPERATIONS.upsert_sql
+_SELECT_OPERATIONS = (
+    f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id = $1 ORDER BY created_at, id"
+)
+
+
+# -- the repositories ------------------------------------------------------------------
+class SqlMerchants:
+    def __init__(self, db: Executor) -> None:
         self.db = db
-        self.dialect = dialect
 
-    # -- merchants -------------------------------------------------------------------
-    async def insert_merchant(self, merchant: Merchant) -> None:
+    async def add(self, merchant: Merchant) -> None:
         try:
             await self.db.execute(
-                f"INSERT INTO merchants ({_MERCHANT_COLUMNS}) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                *merchant_row(merchant),
+                MERCHANTS.insert_sql, *MERCHANTS.insert_args(merchant_values(merchant))
             )
         except UniqueViolation as exc:
             raise DuplicateLogin(merchant.login) from exc
 
-    async def update_merchant(self, merchant: Merchant) -> None:
-        row = merchant_row(merchant)
+    async def update(self, merchant: Merchant) -> None:
         await self.db.execute(
-            "UPDATE merchants SET login = $2, name = $3, password_hash = $4, token_hash = $5,"
-            " default_currency = $6, permissions = $7, settings = $8 WHERE id = $1",
-            *row[:8],
+            MERCHANTS.update_sql, *MERCHANTS.update_args(merchant_values(merchant))
         )
 
-    async def _merchant_where(self, where: str, value: str) -> Merchant | None:
+    async def _where(self, where: str, value: str) -> Merchant | None:
         row = await self.db.fetchone(
-            f"SELECT {_MERCHANT_COLUMNS} FROM merchants WHERE {where} = $1", value
+            f"SELECT {MERCHANTS.select_list} FROM merchants WHERE {where} = $1", value
         )
         return None if row is None else merchant_from_row(row)
 
-    async def get_merchant(self, merchant_id: str) -> Merchant | None:
-        return await self._merchant_where("id", merchant_id)
+    async def get(self, merchant_id: str) -> Merchant | None:
+        return await self._where("id", merchant_id)
 
-    async def get_merchant_by_login(self, login: str) -> Merchant | None:
-        return await self._merchant_where("login", login)
+    async def get_by_login(self, login: str) -> Merchant | None:
+        return await self._where("login", login)
 
-    async def get_merchant_by_token_hash(self, token_hash: str) -> Merchant | None:
-        return await self._merchant_where("token_hash", token_hash)
+    async def get_by_token_hash(self, token_hash: str) -> Merchant | None:
+        return await self._where("token_hash", token_hash)
 
-    async def list_merchants(self) -> list[Merchant]:
+    async def list(self) -> list[Merchant]:
         rows = await self.db.fetchall(
-            f"SELECT {_MERCHANT_COLUMNS} FROM merchants ORDER BY created_at, login"
+            f"SELECT {MERCHANTS.select_list} FROM merchants ORDER BY created_at, login"
         )
         return [merchant_from_row(r) for r in rows]
 
-    # -- orders ----------------------------------------------------------------------
-    async def insert_order(self, order: Order) -> None:
+
+class SqlOrders:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def add(self, order: Order) -> None:
         try:
-            await self.db.execute(_INSERT_ORDER, *order_row(order))
+            await self.db.execute(ORDERS.insert_sql, *ORDERS.insert_args(order_values(order)))
         except UniqueViolation as exc:
             raise DuplicateOrderNumber(order.order_number) from exc
+        await self._write_operations(order)
+
+    async def _write_operations(self, order: Order) -> None:
         if order.operations:
             await self.db.executemany(
-                _UPSERT_OPERATION, [operation_row(op) for op in order.operations]
+                _UPSERT_OPERATION,
+                [OPERATIONS.insert_args(operation_values(op)) for op in order.operations],
             )
 
     async def _load(self, row: Row | None) -> Order | None:
         if row is None:
             return None
-        ops = await self.db.fetchall(
-            f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE order_id = $1"
-            " ORDER BY created_at, id",
-            row["id"],
-        )
+        ops = await self.db.fetchall(_SELECT_OPERATIONS, row["id"])
         return order_from_row(row, [operation_from_row(r) for r in ops])
 
-    async def get_order(self, order_id: str, *, for_update: bool = False) -> Order | None:
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         lock = self.dialect.for_update if for_update else ""
         row = await self.db.fetchone(
-            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1{lock}", order_id
+            f"SELECT {ORDERS.select_list} FROM orders WHERE id = $1{lock}", order_id
         )
         return await self._load(row)
 
-    async def get_order_by_number(
+    async def get_by_number(
         self, merchant_id: str, order_number: str, *, for_update: bool = False
     ) -> Order | None:
         lock = self.dialect.for_update if for_update else ""
         row = await self.db.fetchone(
-            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE merchant_id = $1 AND order_number = $2"
-            f"{lock}",
+            f"SELECT {ORDERS.select_list} FROM orders"
+            f" WHERE merchant_id = $1 AND order_number = $2{lock}",
             merchant_id,
             order_number,
         )
         return await self._load(row)
 
-    async def save_order(self, order: Order) -> None:
-        row = order_row(order)
-        await self.db.execute(_UPDATE_ORDER, order.id, *row[6:])
-        if order.operations:
-            await self.db.executemany(
-                _UPSERT_OPERATION, [operation_row(op) for op in order.operations]
-            )
+    async def save(self, order: Order) -> None:
+        await self.db.execute(_UPDATE_ORDER, *ORDERS.update_args(order_values(order)))
+        await self._write_operations(order)
 
-    async def due_orders(self, now: int, limit: int) -> list[str]:
+    async def due(self, now: int, limit: int) -> list[str]:
         rows = await self.db.fetchall(
             "SELECT id FROM orders WHERE due_at <= $1 ORDER BY due_at LIMIT $2"
             f"{self.dialect.skip_locked}",
@@ -365,8 +361,28 @@ class SqlTransaction:
         )
         return [r["id"] for r in rows]
 
-    # -- outbox ----------------------------------------------------------------------
-    async def add_events(self, events: Sequence[OrderEvent]) -> None:
+    async def awaiting_acquirer(
+        self, now: int, sent_before: int, limit: int
+    ) -> list[PendingOperation]:
+        # the partial index operations_pending holds only PENDING rows: this stays cheap
+        # however long the ledger grows
+        rows = await self.db.fetchall(
+            "SELECT id, order_id FROM operations WHERE state = 'pending'"
+            " AND sent_at IS NOT NULL AND sent_at <= $1"
+            " AND (next_sync_at IS NULL OR next_sync_at <= $2)"
+            " ORDER BY sent_at LIMIT $3",
+            sent_before,
+            now,
+            limit,
+        )
+        return [PendingOperation(r["order_id"], r["id"]) for r in rows]
+
+
+class SqlOutbox:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def add(self, events: Sequence[OrderEvent]) -> None:
         if not events:
             return
         await self.db.executemany(
@@ -379,8 +395,12 @@ class SqlTransaction:
             ],
         )
 
-    # -- secrets ---------------------------------------------------------------------
-    async def get_or_create_secret(self, name: str, value: str) -> str:
+
+class SqlSecrets:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def get_or_create(self, name: str, value: str) -> str:
         await self.db.execute(
             "INSERT INTO gateway_secrets (name, value) VALUES ($1, $2)"
             " ON CONFLICT (name) DO NOTHING",
@@ -390,3 +410,14 @@ class SqlTransaction:
         row = await self.db.fetchone("SELECT value FROM gateway_secrets WHERE name = $1", name)
         assert row is not None
         return str(row["value"])
+
+
+class SqlRepositories:
+    """``services.ports.Repositories`` over one transaction of any ``Executor``."""
+
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.orders = SqlOrders(db, dialect)
+        self.merchants = SqlMerchants(db)
+        self.outbox = SqlOutbox(db)
+        self.secrets = SqlSecrets(db)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ecomgate.services.ports import DatabaseUnavailable
 
-from .sql import SQLITE, Row, SqlTransaction, UniqueViolation
+from .sql import SQLITE, Row, SqlRepositories, UniqueViolation
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -122,7 +122,7 @@ class SqliteStore:
         self._batch: _Batch | None = None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlTransaction]:
+    async def transaction(self) -> AsyncIterator[SqlRepositories]:
         self._queued += 1
         try:
             await self._lock.acquire()
@@ -144,7 +144,7 @@ class SqliteStore:
             batch = self._batch
             self._conn.execute("SAVEPOINT unit")
             try:
-                yield SqlTransaction(self._executor, SQLITE)
+                yield SqlRepositories(self._executor, SQLITE)
             except BaseException:
                 self._conn.execute("ROLLBACK TO unit")
                 self._conn.execute("RELEASE unit")

@@ -23,12 +23,13 @@ from ecomgate import config, storage
 from ecomgate.acquirers.registry import create_acquirer
 from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
-from ecomgate.services.context import Policy, Services
+from ecomgate.services.context import Services
 from ecomgate.services.expiry import run_sweeper
 
 from .api import card_payment, lifecycle, orders
 from .api.endpoint import Api, json_response
 from .api.params import Context
+from .links import WebLinks
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 
@@ -88,20 +89,17 @@ def create_app(settings: Settings) -> Starlette:
         store = await storage.open_store(settings.resolved_database_url, **settings.store_options())
         secret = settings.secret_key
         if not secret:
-            async with store.transaction() as tx:
-                secret = await tx.get_or_create_secret("gateway", secrets.token_hex(32))
+            async with store.transaction() as repos:
+                secret = await repos.secrets.get_or_create("gateway", secrets.token_hex(32))
         public_url = settings.resolved_public_url
+        links = WebLinks(public_url)
         acquirer = create_acquirer(
             settings.acquirer,
             secret=secret.encode(),
-            acs_base_url=public_url,
+            acs_base_url=links.acs_base,
             **settings.acquirer_options(),
         )
-        services = Services(
-            store=store,
-            acquirer=acquirer,
-            policy=Policy(enabled_currencies=frozenset(settings.currencies), public_url=public_url),
-        )
+        services = Services(store=store, acquirer=acquirer, links=links, policy=settings.policy())
         authenticator = Authenticator(store, ttl=settings.auth_cache_seconds)
         for each in (api, sandbox_api):
             each.bind(

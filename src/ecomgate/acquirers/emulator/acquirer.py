@@ -2,6 +2,13 @@
 
 Stateless by design: a 3-D Secure challenge is carried by signed tokens (``tokens.py``), so
 several gateway processes sharing the secret behave as one emulator.
+
+Its status inquiry (``sync``) is truthful without remembering anything: every request the
+emulator receives is processed, and its answer is a function of what the request carried.
+So ``sync`` derives the answer again from the gateway's own record of the operation (the
+masked card and amount of an authorization, the operation kind), and answers "never
+received" for what cannot be derived: the end of a 3-D Secure challenge (the emulator does
+not know what the buyer typed at the ACS).
 """
 
 from __future__ import annotations
@@ -22,13 +29,16 @@ from ecomgate.acquirers.base import (
     OperationRequest,
     OperationResult,
     Outcome,
+    SyncRequest,
+    SyncResult,
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
 from ecomgate.domain import cards
+from ecomgate.domain.operations import OperationKind
 
 from . import tokens
-from .cards_table import ACS_PASSWORD, Scenario, lookup
+from .cards_table import ACS_PASSWORD, Scenario, lookup, lookup_masked
 
 #: action codes the emulator answers with (spec §5.4)
 APPROVED = 0
@@ -61,7 +71,7 @@ class EmulatorAcquirer:
     """Decides by test card; see ``cards_table.TEST_CARDS`` and ``docs`` for the table."""
 
     name = "emulator"
-    capabilities = Capabilities(extra={"emulated_acs": True})
+    capabilities = Capabilities(sync=True, extra={"emulated_acs": True})
 
     def __init__(
         self,
@@ -100,16 +110,17 @@ class EmulatorAcquirer:
         card = request.card
         pan = cards.normalize_pan(card.pan)
         system = cards.payment_system(pan)
+        ref = _ref(request.operation_id)
         if not cards.valid_pan(pan) or not 1 <= card.expiry_month <= 12:
-            return self._declined(WRONG_CARD_DATA, system, "invalid card data", rrn=False)
+            return self._declined(WRONG_CARD_DATA, system, "invalid card data", ref, rrn=False)
         if cards.is_expired(card.expiry_year, card.expiry_month, self._clock()):
-            return self._declined(EXPIRED_CARD, system, "expired card")
+            return self._declined(EXPIRED_CARD, system, "expired card", ref)
         test_card = lookup(pan)
         if card.cvc is not None:
             # no CVC at all is a stored-credential (binding / AUTO_PAYMENT) payment
             expected_ok = card.cvc == test_card.cvc if test_card else cards.valid_cvc(card.cvc, pan)
             if not expected_ok:
-                return self._declined(WRONG_CARD_DATA, system, "wrong CVC")
+                return self._declined(WRONG_CARD_DATA, system, "wrong CVC", ref)
         scenario = test_card.scenario if test_card else Scenario.APPROVE
         code = test_card.action_code if test_card else APPROVED
         three_ds_stage = scenario in (
@@ -119,52 +130,101 @@ class EmulatorAcquirer:
         )
         if request.skip_3ds and not request.force_3ds and three_ds_stage:
             # FORCE_SSL: the 3-D Secure stage is not run at all, so it cannot fail either
-            return self._approved(system, eci_for(system, "none"), "approved without 3-DS")
+            return self._approved(system, eci_for(system, "none"), "approved without 3-DS", ref)
         if scenario is Scenario.CHALLENGE:
             return self._challenge(request, pan, system, code)
         if scenario is Scenario.THREE_DS_DECLINE:
-            return self._declined(code, system, "3-D Secure failed", rrn=False)
+            return self._declined(code, system, "3-D Secure failed", ref, rrn=False)
         if scenario is Scenario.DECLINE:
-            return self._declined(code, system, "declined by issuer")
+            return self._declined(code, system, "declined by issuer", ref)
         if scenario is Scenario.FRICTIONLESS_APPROVE or request.force_3ds:
-            return self._approved(system, eci_for(system, "attempt"), "approved, 3-DS attempt")
-        return self._approved(system, eci_for(system, "none"), "approved without 3-DS")
+            return self._approved(system, eci_for(system, "attempt"), "approved, 3-DS attempt", ref)
+        return self._approved(system, eci_for(system, "none"), "approved without 3-DS", ref)
 
     async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult:
         await self._pause()
+        ref = _ref(completion.operation_id)
         try:
             claims = tokens.verify(self._secret, tokens.PARES, completion.pa_res)
         except tokens.BadToken as exc:
-            return self._declined(AUTHENTICATION_FAILED, None, f"PaRes rejected: {exc}", rrn=False)
+            return self._declined(
+                AUTHENTICATION_FAILED, None, f"PaRes rejected: {exc}", ref, rrn=False
+            )
         system = str(claims.get("ps", "")) or None
         problem = self._pa_res_problem(claims, completion)
         if problem:
-            return self._declined(AUTHENTICATION_FAILED, system, problem, rrn=False)
+            return self._declined(AUTHENTICATION_FAILED, system, problem, ref, rrn=False)
         status = claims.get("st")
         if status == "Y":
             return self._approved(
                 system or cards.UNKNOWN,
                 eci_for(system or "", "full"),
                 "approved, 3-DS authenticated",
+                ref,
             )
         code = _STATUS_CODES.get(str(status), AUTHENTICATION_FAILED)
-        return self._declined(code, system, f"3-D Secure status {status}", rrn=False)
+        return self._declined(code, system, f"3-D Secure status {status}", ref, rrn=False)
 
     async def deposit(self, request: OperationRequest) -> OperationResult:
-        return await self._operation("deposit")
+        return await self._operation("deposit", request.operation_id)
 
     async def reverse(self, request: OperationRequest) -> OperationResult:
-        return await self._operation("reverse")
+        return await self._operation("reverse", request.operation_id)
 
     async def refund(self, request: OperationRequest) -> OperationResult:
-        return await self._operation("refund")
+        return await self._operation("refund", request.operation_id)
+
+    async def sync(self, request: SyncRequest) -> SyncResult:
+        """What became of an operation whose answer the gateway never read (see the module
+        docstring): derived again from the gateway's record, never from memory."""
+        await self._pause()
+        if request.operation is not OperationKind.AUTHORIZATION:
+            answer = self._operation_answer(request.operation.value, request.operation_id)
+            return SyncResult(
+                answer.outcome,
+                answer.action_code,
+                approval_code=answer.approval_code,
+                reference_number=answer.reference_number,
+                connector_ref=answer.connector_ref,
+                message=f"sync: {answer.message}",
+            )
+        test_card = lookup_masked(request.masked_pan)
+        scenario = test_card.scenario if test_card else Scenario.APPROVE
+        if request.three_ds or scenario is Scenario.CHALLENGE:
+            # the outcome hung on the buyer's answer at the ACS, which the emulator never saw
+            return SyncResult(Outcome.DECLINED, AUTHENTICATION_FAILED, found=False)
+        system = cards.payment_system(request.masked_pan.replace("*", "0"))
+        code = test_card.action_code if test_card else APPROVED
+        if scenario in (Scenario.DECLINE, Scenario.THREE_DS_DECLINE):
+            rrn = self._rrn() if scenario is Scenario.DECLINE else None
+            return SyncResult(
+                Outcome.DECLINED,
+                code,
+                reference_number=rrn,
+                terminal_id=self.terminal_id,
+                payment_system=system,
+                connector_ref=_ref(request.operation_id),
+                message="sync: declined",
+            )
+        authentication = "attempt" if scenario is Scenario.FRICTIONLESS_APPROVE else "none"
+        return SyncResult(
+            Outcome.APPROVED,
+            APPROVED,
+            approval_code=self._approval_code(),
+            reference_number=self._rrn(),
+            terminal_id=self.terminal_id,
+            eci=eci_for(system, authentication),
+            payment_system=system,
+            connector_ref=_ref(request.operation_id),
+            message="sync: approved",
+        )
 
     # --- the emulated ACS (used by ``acs.py``) -------------------------------------------
 
     def read_pa_req(self, pa_req: str, md: str) -> dict[str, Any]:
         """The claims of a genuine, fresh PaReq for order ``md``; ``tokens.BadToken`` else."""
         claims = tokens.verify(self._secret, tokens.PAREQ, pa_req)
-        if claims.get("oid") != md:
+        if claims.get("md") != md:
             raise tokens.BadToken("PaReq belongs to another order")
         if not self._fresh(claims):
             raise tokens.BadToken("PaReq expired")
@@ -190,6 +250,7 @@ class EmulatorAcquirer:
             tokens.PARES,
             {
                 "oid": claims["oid"],
+                "md": claims.get("md"),
                 "st": status,
                 "ac": _STATUS_CODES[status],
                 "ps": claims.get("ps", ""),
@@ -215,6 +276,7 @@ class EmulatorAcquirer:
             tokens.PAREQ,
             {
                 "oid": request.order_id,
+                "md": request.md or request.order_id,
                 "pan": cards.mask_pan(pan),
                 "ps": system,
                 "amt": request.amount,
@@ -228,7 +290,7 @@ class EmulatorAcquirer:
         challenge = ThreeDSChallenge(
             acs_url=f"{self.acs_base_url}/acs/emulator/challenge",
             pa_req=pa_req,
-            md=request.order_id,
+            md=request.md or request.order_id,
         )
         return AuthorizationResult(
             outcome=Outcome.CHALLENGE,
@@ -237,10 +299,11 @@ class EmulatorAcquirer:
             payment_system=system,
             challenge=challenge,
             message="3-D Secure challenge",
+            connector_ref=_ref(request.operation_id),
         )
 
     def _pa_res_problem(self, claims: dict[str, Any], completion: ThreeDSCompletion) -> str:
-        if claims.get("oid") != completion.order_id or completion.md != completion.order_id:
+        if claims.get("oid") != completion.order_id or claims.get("md") != completion.md:
             return "PaRes belongs to another order"
         if claims.get("amt") != completion.amount or claims.get("cur") != completion.currency:
             return "PaRes is for another amount"
@@ -257,7 +320,7 @@ class EmulatorAcquirer:
         age = self._now_s() - issued
         return -300 <= age <= self.token_ttl_s  # five minutes of clock skew between processes
 
-    def _approved(self, system: str, eci: str, message: str) -> AuthorizationResult:
+    def _approved(self, system: str, eci: str, message: str, ref: str) -> AuthorizationResult:
         return AuthorizationResult(
             outcome=Outcome.APPROVED,
             action_code=APPROVED,
@@ -267,10 +330,11 @@ class EmulatorAcquirer:
             payment_system=system,
             eci=eci,
             message=message,
+            connector_ref=ref,
         )
 
     def _declined(
-        self, code: int, system: str | None, message: str, *, rrn: bool = True
+        self, code: int, system: str | None, message: str, ref: str, *, rrn: bool = True
     ) -> AuthorizationResult:
         """``rrn``: the decline came from an authorisation message, which has an RRN; the
         ones decided before (card data, 3-D Secure) have none."""
@@ -281,18 +345,28 @@ class EmulatorAcquirer:
             terminal_id=self.terminal_id,
             payment_system=system,
             message=message,
+            connector_ref=ref,
         )
 
-    async def _operation(self, kind: str) -> OperationResult:
+    async def _operation(self, kind: str, operation_id: str) -> OperationResult:
         await self._pause()
+        return self._operation_answer(kind, operation_id)
+
+    def _operation_answer(self, kind: str, operation_id: str) -> OperationResult:
         if self.fail_operations:
-            return OperationResult(Outcome.DECLINED, DO_NOT_HONOUR, message=f"{kind} declined")
+            return OperationResult(
+                Outcome.DECLINED,
+                DO_NOT_HONOUR,
+                message=f"{kind} declined",
+                connector_ref=_ref(operation_id),
+            )
         return OperationResult(
             Outcome.APPROVED,
             APPROVED,
             reference_number=self._rrn(),
             approval_code=self._approval_code(),
             message=f"{kind} approved",
+            connector_ref=_ref(operation_id),
         )
 
     async def _pause(self) -> None:
@@ -311,3 +385,9 @@ class EmulatorAcquirer:
         now = self._clock().astimezone(UTC)
         self._sequence = (self._sequence + 1) % 1_000_000
         return f"{now.year % 10}{now.timetuple().tm_yday:03d}{now.hour:02d}{self._sequence:06d}"
+
+
+def _ref(operation_id: str) -> str:
+    """The emulator's transaction reference: derived from the gateway's operation id (its
+    idempotency key), so a repeated request gets the same one."""
+    return f"EMU-{operation_id}"

@@ -80,3 +80,14 @@ TEST_CARDS: dict[str, EmulatorCard] = {
 
 def lookup(pan: str) -> EmulatorCard | None:
     return TEST_CARDS.get(pan)
+
+
+def lookup_masked(masked_pan: str) -> EmulatorCard | None:
+    """The test card an order's masked PAN (first 6 + ** + last 4) stands for, if one."""
+    head, _, tail = masked_pan.partition("**")
+    if len(head) != 6 or len(tail) != 4:
+        return None
+    for card in TEST_CARDS.values():
+        if card.pan.startswith(head) and card.pan.endswith(tail):
+            return card
+    return None

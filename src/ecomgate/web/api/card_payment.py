@@ -92,7 +92,13 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
     language = v.get("language")
     try:
         result = await payment.pay(
-            call.services, order_id, form, language=language, ip=ip, merchant=merchant
+            call.services,
+            order_id,
+            form,
+            language=language,
+            ip=ip,
+            email=v.get("email", "").strip(),
+            merchant=merchant,
         )
     except CardDataError as exc:
         return {

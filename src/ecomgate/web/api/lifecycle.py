@@ -7,7 +7,8 @@ from typing import Any
 
 from ecomgate.domain.errors import GatewayError
 from ecomgate.services import lifecycle
-from ecomgate.services.lifecycle import OrderRef, RefundCommand
+from ecomgate.services.lifecycle import RefundCommand
+from ecomgate.services.uow import OrderRef
 
 from . import params
 from .endpoint import Api, ApiCall

@@ -8,7 +8,8 @@ from typing import Any
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.order import Order
 from ecomgate.services import status
-from ecomgate.services.register import RegisterCommand, form_url, register
+from ecomgate.services.register import RegisterCommand, register
+from ecomgate.services.uow import OrderRef
 
 from . import params
 from .endpoint import Api, ApiCall
@@ -56,7 +57,7 @@ async def _register(call: ApiCall, two_phase: bool) -> dict[str, Any]:
     order = await register(call.services, merchant, _command(values, two_phase))
     body: dict[str, Any] = {
         "orderId": order.id,
-        "formUrl": form_url(call.services, merchant, order),
+        "formUrl": call.services.links.form_url(order, merchant.settings.page),
     }
     if call.options.get("register_success_error_code"):
         body["errorCode"] = "0"
@@ -80,8 +81,10 @@ async def find_order(call: ApiCall, *, number_allowed: bool = True) -> Order:
     if raw_id is None and number is None:
         raise GatewayError(1, "no_order_id")
     if raw_id is not None:
-        return await status.find_order(call.services, merchant, order_id=params.order_id(raw_id))
-    return await status.find_order(call.services, merchant, order_number=number)
+        ref = OrderRef(order_id=params.order_id(raw_id))
+    else:
+        ref = OrderRef(order_number=number)
+    return await status.find_order(call.services, merchant, ref)
 
 
 async def get_order_status_extended(call: ApiCall) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from ecomgate.domain.order import Order
 from ecomgate.services import payment, status
 from ecomgate.services.context import Services
 from ecomgate.services.ports import DatabaseUnavailable
-from ecomgate.services.register import form_url
 
+from ..links import page_path
 from . import i18n
 from .rendering import STATIC_DIR, format_amount, make_environment
 
@@ -112,19 +112,18 @@ async def payment_page(request: Request) -> Response:
     lang = i18n.normalize_lang(match.group("lang") if match else None)
     t = i18n.strings(lang)
     order_id = normalize_order_id(request.query_params.get("mdOrder", ""))
-    order = await status.get_order(services, order_id) if order_id else None
-    if match is None or order is None:
+    found = await status.order_for_page(services, order_id) if order_id else None
+    if match is None or found is None:
         return _html(
             "result.html", 404, lang=lang, t=t, kind="not_found", order=None, return_url=""
         )
-    merchant = await status.get_merchant(services, order.merchant_id)
-    context = _order_context(order, merchant.name if merchant else "", lang)
+    order, merchant = found
+    context = _order_context(order, merchant.name, lang)
     if order.status is OrderStatus.CREATED and not order.payment_in_progress:
         view = (match.group("view") or "").lower()
-        prefix = f"{match.group('view')}_" if match.group("view") else ""
         page = request.path_params["page"]
         lang_urls = {
-            code: f"/payment/merchants/{page}/{prefix}payment_{code}.html?mdOrder={order.id}"
+            code: page_path(page, match.group("view") or "DESKTOP", code, order.id)
             for code in ("en", "ru")
         }
         error = ""
@@ -152,7 +151,7 @@ async def payment_page(request: Request) -> Response:
         kind=kind,
         order=context,
         message=message,
-        return_url=payment.return_url(order, success=kind == "paid")
+        return_url=services.links.return_url(order, success=kind == "paid")
         if kind != "processing"
         else "",
     )
@@ -179,11 +178,7 @@ async def finish_3ds(request: Request) -> Response:
             order=None,
             return_url="",
         )
-    if result.next in (payment.Next.RETRY, payment.Next.PROCESSING):
-        # declined with attempts left, or still open: back to the page, which says why
-        merchant = await status.get_merchant(services, result.order.merchant_id)
-        assert merchant is not None
-        return RedirectResponse(form_url(services, merchant, result.order), status_code=303)
+    # the shop, or (declined with attempts left, or still open) the page, which says why
     return RedirectResponse(result.redirect_url, status_code=303)
 
 

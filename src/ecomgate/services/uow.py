@@ -1,0 +1,131 @@
+"""The unit of work: the one way an order is loaded, changed and saved.
+
+::
+
+    async with services.uow.order(OrderRef(order_id=...), merchant=merchant) as scope:
+        scope.order.decline(now)
+
+``order()`` opens a transaction, loads the order row-locked, checks that it belongs to
+``merchant`` (a foreign order is "not found", indistinguishable from an unknown one), and
+expires it on the spot when its lifetime is over (spec §2.4).  On exit it saves the order
+and writes exactly the events the aggregate recorded, in the same transaction.
+
+A business refusal (``GatewayError``) raised by the body keeps what happened before the
+body ran, i.e. an expiry found on the way, and then refuses: the transaction commits the
+expiry and its ``declinedByTimeout`` event, and the error reaches the caller after the
+commit.  Anything the body changed is not saved.  Any other exception rolls back.
+
+Readers use ``read()``: no lock and no write, unless the order turns out to be overdue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
+from ecomgate.domain.merchant import Merchant
+from ecomgate.domain.order import Order
+
+from .ports import Clock, Repositories, Store
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """How a request names an order: ``orderId`` wins, else the caller's ``orderNumber``
+    (which needs the merchant)."""
+
+    order_id: str | None = None
+    order_number: str | None = None
+
+
+@dataclass
+class OrderScope:
+    """What a unit of work over one order gives its body."""
+
+    order: Order
+    #: the merchant that owns the order (the caller, or loaded for the payment page)
+    owner: Merchant
+    #: the transaction's repositories, for what the body must read besides the order
+    repos: Repositories
+    #: the order's lifetime had ended: the unit of work expired it on loading
+    expired_on_load: bool = False
+
+
+class UnitOfWork:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
+        """A plain transaction over the repositories, for aggregates other than orders
+        (merchants, secrets).  Orders change only through ``order()`` and ``add_order()``."""
+        return self.store.transaction()
+
+    @asynccontextmanager
+    async def order(
+        self, ref: OrderRef, *, merchant: Merchant | None = None
+    ) -> AsyncIterator[OrderScope]:
+        """The order, row-locked, owner checked and expiry applied; saved with its events
+        on exit.  ``merchant`` None: any merchant's order (the payment page, the sweeper)."""
+        refusal: GatewayError | None = None
+        async with self.store.transaction() as repos:
+            order = await _load(repos, ref, merchant, for_update=True)
+            owner = merchant or await repos.merchants.get(order.merchant_id)
+            if owner is None:  # pragma: no cover - a foreign key guarantees the merchant
+                raise OrderNotFound()
+            expired = order.expire(self.clock.now_ms())
+            if expired:
+                await _save(repos, order)
+            try:
+                yield OrderScope(order, owner, repos, expired)
+            except GatewayError as exc:
+                refusal = exc  # commit what happened before the body, then refuse
+            else:
+                await _save(repos, order)
+        if refusal is not None:
+            raise refusal
+
+    async def read(self, ref: OrderRef, *, merchant: Merchant | None = None) -> Order:
+        """The order as of now, for a reader: no lock, unless it must be expired first."""
+        async with self.store.transaction() as repos:
+            order = await _load(repos, ref, merchant, for_update=False)
+        if not order.is_overdue(self.clock.now_ms()):
+            return order
+        async with self.order(ref, merchant=merchant) as scope:
+            return scope.order
+
+    async def owner(self, order: Order) -> Merchant:
+        async with self.store.transaction() as repos:
+            merchant = await repos.merchants.get(order.merchant_id)
+        if merchant is None:  # pragma: no cover - a foreign key guarantees the merchant
+            raise OrderNotFound()
+        return merchant
+
+    async def add_order(self, order: Order) -> None:
+        """A new order (register.do), with whatever events it recorded."""
+        async with self.store.transaction() as repos:
+            await repos.orders.add(order)
+            await repos.outbox.add(order.take_events())
+
+
+async def _load(
+    repos: Repositories, ref: OrderRef, merchant: Merchant | None, *, for_update: bool
+) -> Order:
+    if ref.order_id is not None:
+        order = await repos.orders.get(ref.order_id, for_update=for_update)
+    elif ref.order_number is not None and merchant is not None:
+        order = await repos.orders.get_by_number(
+            merchant.id, ref.order_number, for_update=for_update
+        )
+    else:
+        raise InvalidParameter("orderId", "order_id_required")
+    if order is None or (merchant is not None and order.merchant_id != merchant.id):
+        raise OrderNotFound()
+    return order
+
+
+async def _save(repos: Repositories, order: Order) -> None:
+    await repos.orders.save(order)
+    await repos.outbox.add(order.take_events())
