@@ -10,7 +10,7 @@ import pytest
 
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant
+from ..support import Api, MerchantCredentials, make_merchant
 
 REGISTER = "/payment/rest/register.do"
 
@@ -80,12 +80,12 @@ async def test_control_characters_are_refused_on_both_engines(
 
 
 async def test_a_password_with_angle_brackets_still_logs_in(
-    gateway: GatewayProcess, services: Services
+    http: httpx.AsyncClient, services: Services
 ) -> None:
     from ecomgate.services import merchants
 
     await merchants.create_merchant(services, login="angle-api", password="pass<word1")
-    api = Api(gateway.base_url, MerchantCredentials("angle-api", "pass<word1"))
+    api = Api(http, MerchantCredentials("angle-api", "pass<word1"))
     assert "orderId" in await api.register()
     await api.aclose()
 
@@ -146,11 +146,11 @@ async def test_odd_expiry_digits_are_a_card_data_error_not_a_system_error(
 
 
 async def test_an_unknown_language_falls_back_to_the_merchants(
-    gateway: GatewayProcess, services: Services
+    http: httpx.AsyncClient, services: Services
 ) -> None:
     from ecomgate.domain.merchant import MerchantSettings
 
-    russian = Api(gateway.base_url, await make_merchant(services, settings=MerchantSettings()))
+    russian = Api(http, await make_merchant(services, settings=MerchantSettings()))
     body = await russian.call("register", returnUrl="https://s.example", language="de")
     assert body["errorCode"] == "4"
     assert "обязательный" in body["errorMessage"]

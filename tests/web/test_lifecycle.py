@@ -1,5 +1,5 @@
-"""deposit.do, reverse.do, refund.do, decline.do and the sandbox expiry over HTTP, on both
-engines (spec §2.3, §3.5-§3.8)."""
+"""deposit.do, reverse.do, refund.do, decline.do and the sandbox expiry over HTTP, in-process
+(spec §2.3, §3.5-§3.8); the same operations on both storage engines: tests/services."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
+from ecomgate.services import expiry
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant
+from ..api.paying import stored_order
+from ..support import Api, MerchantCredentials, make_merchant
+from .conftest import ShiftableClock
 
 APPROVE_PAN, APPROVE_CVC = "4563960122001999", "347"
 FUTURE_YEAR = str(datetime.now(UTC).year + 3)
@@ -101,12 +102,10 @@ async def test_hold_then_reverse(api: Api) -> None:
 
 
 async def test_register_then_expire_through_the_sandbox(
-    api: Api, gateway: GatewayProcess, merchant: MerchantCredentials
+    api: Api, merchant: MerchantCredentials
 ) -> None:
     order_id = (await api.register(sessionTimeoutSecs=3600))["orderId"]
-    response = httpx.post(
-        f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth
-    )
+    response = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=merchant.auth)
     body = response.json()
     assert body["errorCode"] == "0"
     assert (body["orderStatus"], body["actionCode"]) == (6, -2007)
@@ -114,32 +113,32 @@ async def test_register_then_expire_through_the_sandbox(
     assert status["orderStatus"] == 6
     assert status["actionCode"] == -2007
     assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
-    again = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth)
+    again = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=merchant.auth)
     assert again.json()["errorCode"] == "7"
+    assert again.json()["errorMessage"] == "The order cannot be paid in its current state"
 
 
-async def test_the_sandbox_expires_only_the_callers_orders(
-    api: Api, gateway: GatewayProcess, services: Services
-) -> None:
+async def test_the_sandbox_expires_only_the_callers_orders(api: Api, services: Services) -> None:
     order_id = (await api.register())["orderId"]
     other = await make_merchant(services)
-    foreign = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=other.auth)
+    foreign = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=other.auth)
     assert foreign.json()["errorCode"] == "6"
-    anonymous = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire")
+    anonymous = await api.http.post(f"/sandbox/orders/{order_id}/expire")
     assert anonymous.json()["errorCode"] == "5"
+    assert anonymous.json()["errorMessage"] == "Доступ запрещён"  # no language, no merchant: ru
     assert (await api.status(order_id))["orderStatus"] == 0
 
 
-async def test_the_sweeper_expires_an_order_nobody_looks_at(api: Api, services: Services) -> None:
+async def test_a_sweep_expires_an_order_nobody_looks_at(
+    api: Api, services: Services, clock: ShiftableClock
+) -> None:
+    """One pass of the sweeper, run here at a moved clock (the app's own sweeper is off;
+    the running one is tested against a real server in tests/api/test_serve.py)."""
     order_id = (await api.register(sessionTimeoutSecs=1))["orderId"]
-    deadline = time.monotonic() + 10
-    while True:  # read the row directly: a status call would expire it by itself
-        async with services.store.transaction() as tx:
-            order = await tx.get_order(order_id)
-        assert order is not None
-        if order.status == 6 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    clock.advance(2)
+    report = await expiry.sweep(services)
+    assert report.expired >= 1
+    order = await stored_order(services, order_id)  # as stored: no reader expired it
     assert (order.status, order.action_code) == (6, -2007)
 
 
@@ -172,7 +171,7 @@ async def test_one_stage_order_reversed_on_the_same_day_with_permission(
     forbidden = await api.call("reverse", orderId=order_id)
     assert forbidden["errorCode"] == "5"
     granted = await make_merchant(services, permissions=("card-payment-api", "reverse-deposited"))
-    client = Api(api.base_url, granted)
+    client = Api(api.http, granted)
     try:
         own = await paid(client)
         assert await client.call("reverse", orderId=own) == OK
@@ -210,7 +209,7 @@ async def test_deposit_errors(api: Api) -> None:
 
 async def test_foreign_orders_are_not_found(api: Api, services: Services) -> None:
     hold = await paid(api, two_phase=True)
-    other = Api(api.base_url, await make_merchant(services))
+    other = Api(api.http, await make_merchant(services))
     try:
         for method in ("deposit", "reverse", "refund", "decline"):
             body = await other.call(method, orderId=hold, amount=0)
@@ -274,7 +273,7 @@ async def test_missing_permissions_are_error_5(api: Api, services: Services) -> 
         creds.login,
         revoke=("deposit", "partial-deposit", "reverse", "refund"),
     )
-    client = Api(api.base_url, creds)
+    client = Api(api.http, creds)
     try:
         hold = await paid(client, two_phase=True)
         for method in ("deposit", "reverse", "refund"):
@@ -288,7 +287,7 @@ async def test_missing_permissions_are_error_5(api: Api, services: Services) -> 
 async def test_partial_deposit_needs_its_permission(api: Api, services: Services) -> None:
     creds = await make_merchant(services)
     await merchant_service.update_merchant(services, creds.login, revoke=("partial-deposit",))
-    client = Api(api.base_url, creds)
+    client = Api(api.http, creds)
     try:
         hold = await paid(client, two_phase=True)
         partial = await client.call("deposit", orderId=hold, amount=1000)
