@@ -80,9 +80,7 @@ def main() -> None:
 # -- serve ---------------------------------------------------------------------------
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [ECOMGATE_HOST, 127.0.0.1]")
-@click.option(
-    "--port", type=int, default=None, help="Port [ECOMGATE_PORT, 8080]; 0: any free port"
-)
+@click.option("--port", type=int, default=None, help="Port [ECOMGATE_PORT, 8080]; 0: any free port")
 @click.option("--workers", type=int, default=None, help="Worker processes [ECOMGATE_WORKERS, 1]")
 @click.option("--database-url", default=None, help="[ECOMGATE_DATABASE_URL]")
 @click.option("--public-url", default=None, help="Base of formUrl [ECOMGATE_PUBLIC_URL]")
