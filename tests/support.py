@@ -186,3 +186,17 @@ class Api:
     async def aclose(self) -> None:
         if self._owned:
             await self.http.aclose()
+
+
+def assert_error(
+    body: dict[str, Any], code: str, key: str, language: str = "en", **params: Any
+) -> None:
+    """``body`` is the error ``key`` (web/api/messages.py) with ``code``, in ``language``;
+    legacy (getOrderStatus.do) answers say ErrorCode/ErrorMessage."""
+    from ecomgate.web.api.messages import message
+
+    got = (
+        body.get("errorCode", body.get("ErrorCode")),
+        body.get("errorMessage", body.get("ErrorMessage")),
+    )
+    assert got == (code, message(key, language, **params)), body

@@ -25,7 +25,7 @@ from ..api.paying import (
     pay,
     stored_order,
 )
-from ..support import Api, make_merchant
+from ..support import Api, assert_error, make_merchant
 from .conftest import ShiftableClock
 
 RETURN_URL = "https://shop.example/ok"
@@ -269,8 +269,7 @@ async def test_the_last_declined_attempt_declines_the_order(
     assert (status["orderStatus"], status["actionCode"]) == (6, 71015)
 
     extra = await pay(api, order_id, "4563960122001999", "347")
-    assert extra["errorCode"] == "7"
-    assert extra["errorMessage"]
+    assert_error(extra, "7", "order_not_payable")
     assert await api.status(order_id) == status
     assert len(await ledger(services, order_id)) == 3
 
@@ -279,7 +278,7 @@ async def test_a_paid_order_cannot_be_paid_again(api: Api, services: Services) -
     order_id = await register(api)
     await pay(api, order_id, "4563960122001999", "347")
     again = await pay(api, order_id, "4242424242424242")
-    assert again["errorCode"] == "7"
+    assert_error(again, "7", "order_not_payable")
     status = await api.status(order_id)
     assert status["orderStatus"] == 2
     assert status["cardAuthInfo"]["maskedPan"] == "456396**1999"
@@ -292,7 +291,7 @@ async def test_an_expired_order_cannot_be_paid_and_is_declined_by_the_try(
     order_id = await register(api, sessionTimeoutSecs=1)
     clock.advance(2)  # the lifetime is over; nobody has looked at the order since
     answer = await pay(api, order_id, "4563960122001999", "347")
-    assert answer["errorCode"] == "7"
+    assert_error(answer, "7", "order_expired")
     stored = await stored_order(services, order_id)
     assert (stored.status, stored.action_code) == (6, -2007)
     assert stored.operations == []
@@ -302,7 +301,7 @@ async def test_an_expired_order_cannot_be_paid_and_is_declined_by_the_try(
 
 async def test_an_unknown_order_is_error_6(api: Api) -> None:
     answer = await pay(api, "01920000-0000-7000-8000-000000000000", "4563960122001999", "347")
-    assert answer["errorCode"] == "6"
+    assert_error(answer, "6", "order_not_found")
 
 
 async def test_another_merchants_order_is_unknown_to_paymentorder(
@@ -314,7 +313,7 @@ async def test_another_merchants_order_is_unknown_to_paymentorder(
         answer = await pay(other, order_id, "4563960122001999", "347")
     finally:
         await other.aclose()
-    assert answer["errorCode"] == "6"
+    assert_error(answer, "6", "order_not_found")
     assert (await api.status(order_id))["orderStatus"] == 0
 
 
@@ -395,8 +394,9 @@ async def test_paymentorder_needs_the_card_payment_api_permission(
     try:
         order_id = await register(plain)
         answer = await pay(plain, order_id, "4563960122001999", "347")
-        assert answer["errorCode"] == "5"
-        assert answer["errorMessage"]
+        # refused inside authentication, before the merchant's language (en) is taken up
+        method = "/payment/rest/paymentorder.do"
+        assert_error(answer, "5", "operation_forbidden", "ru", method=method)
         assert (await plain.status(order_id))["orderStatus"] == 0
     finally:
         await plain.aclose()
@@ -411,7 +411,7 @@ async def test_paymentorder_without_credentials_is_access_denied(
         answer = await pay(anonymous, order_id, "4563960122001999", "347")
     finally:
         await anonymous.aclose()
-    assert answer["errorCode"] == "5"
+    assert_error(answer, "5", "access_denied", "ru")
     assert (await api.status(order_id))["orderStatus"] == 0
 
 

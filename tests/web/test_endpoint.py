@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from ..support import Api, MerchantCredentials
+from ..support import Api, MerchantCredentials, assert_error
 
 
 def _params(merchant: MerchantCredentials, number: str) -> dict[str, str]:
@@ -84,7 +84,7 @@ async def test_short_rest_prefix_works_too(
 async def test_unknown_method_is_404_json(http: httpx.AsyncClient) -> None:
     r = await http.post("/payment/rest/teleport.do")
     assert r.status_code == 404
-    assert r.json()["errorCode"] == "7"
+    assert r.json() == {"errorCode": "7", "errorMessage": "Unknown method: teleport.do"}
 
 
 async def test_garbage_body_is_a_clean_error(
@@ -96,7 +96,7 @@ async def test_garbage_body_is_a_clean_error(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 200
-    assert r.json()["errorCode"] == "5"
+    assert_error(r.json(), "5", "access_denied", "ru")
 
 
 async def test_health(http: httpx.AsyncClient) -> None:

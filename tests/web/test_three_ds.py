@@ -23,7 +23,7 @@ from ..api.paying import (
     pay,
     through_acs,
 )
-from ..support import Api, make_merchant
+from ..support import Api, assert_error, make_merchant
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail"
@@ -247,7 +247,7 @@ async def test_an_order_at_the_acs_cannot_be_paid_again_meanwhile(api: Api) -> N
     assert "result-processing" in page.text
     assert 'autocomplete="cc-number"' not in page.text
     answer = await pay(api, order_id, "4563960122001999", "347")
-    assert answer["errorCode"] == "7"
+    assert_error(answer, "7", "payment_in_progress")
     assert (await api.status(order_id))["orderStatus"] == 5
 
 
