@@ -1,5 +1,8 @@
 """Shared fixtures: both storage engines, a real gateway process on 127.0.0.1, merchants.
 
+``tests/web`` overrides ``services`` (and ``api``) with an in-process app on one SQLite file,
+so its tests run once; ``tests/services`` and ``tests/api`` run on both engines.
+
 Every storage-touching test runs once on SQLite and once on PostgreSQL (the ``engine``
 parameter).  PostgreSQL is the server at 127.0.0.1:5432 (override with
 ``ECOMGATE_TEST_PG_URL``); each test session gets a fresh database there and drops it at the
@@ -136,7 +139,7 @@ async def services(database_url: str) -> AsyncIterator[Services]:
 def gateway(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
-    """``ecomgate serve`` on a free port of 127.0.0.1, against the session's database."""
+    """``ecomgate serve --port 0`` on 127.0.0.1, against the session's database."""
     process = start_gateway(database_url, tmp_path_factory.mktemp("gateway"))
     yield process
     process.stop()

@@ -1,4 +1,5 @@
-"""Test helpers: a real gateway process, an API client, merchants."""
+"""Test helpers: a real gateway process, an API client (over the network or in-process),
+merchants."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,22 @@ def services_on(store: Store, *, public_url: str = "http://127.0.0.1", **kw: Any
 
 
 def free_port() -> int:
+    """A port that was free a moment ago (bind, read, release): racy, so no test uses it.
+    Kept for ``bench`` and for ``ecomgate demo``, which cannot take ``--port 0`` yet."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.05
+) -> None:
+    """Poll ``condition`` until it holds; after ``timeout`` seconds fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(interval)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -65,41 +80,54 @@ class GatewayProcess:
 def start_gateway(
     database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
 ) -> GatewayProcess:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    """``ecomgate serve --port 0``: the system picks the port, the gateway writes it to a
+    file we read back (no free-port guess that another process could take meanwhile).  The
+    public URL is left to the gateway, which builds it from the port it bound."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port_file = workdir / f"port-{secrets.token_hex(4)}"
     env = {
         **os.environ,
         "ECOMGATE_DATABASE_URL": database_url,
         "ECOMGATE_HOST": "127.0.0.1",
-        "ECOMGATE_PORT": str(port),
-        "ECOMGATE_PUBLIC_URL": base_url,
+        "ECOMGATE_PORT": "0",
         "ECOMGATE_DATA_DIR": str(workdir),
         "ECOMGATE_LOG_LEVEL": "warning",
         # the tests' own secret, so tokens made in-process verify in the server too
         "ECOMGATE_SECRET_KEY": "test-secret",
         **(extra_env or {}),
     }
-    log_path = workdir / f"gateway-{port}.log"
+    env.pop("ECOMGATE_PUBLIC_URL", None)
+    log_path = workdir / f"gateway-{port_file.name}.log"
     with log_path.open("wb") as log_file:  # the child keeps its own descriptor
         process = subprocess.Popen(
-            [sys.executable, "-m", "ecomgate.cli", "serve"],
+            [sys.executable, "-m", "ecomgate.cli", "serve", "--port-file", str(port_file)],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    gateway = GatewayProcess(base_url, database_url, process, log_path)
+    gateway = GatewayProcess("", database_url, process, log_path)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gateway exited at start:\n{gateway.log()}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return gateway
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    gateway.stop()
-    raise RuntimeError(f"gateway did not become healthy:\n{gateway.log()}")
+    try:
+        while not port_file.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"gateway exited at start:\n{gateway.log()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gateway never reported its port:\n{gateway.log()}")
+            time.sleep(0.02)
+        gateway.base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gateway exited at start:\n{gateway.log()}")
+            try:
+                if httpx.get(f"{gateway.base_url}/health", timeout=1).status_code == 200:
+                    return gateway
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError(f"gateway did not become healthy within 30 s:\n{gateway.log()}")
+    except BaseException:
+        gateway.stop()
+        raise
 
 
 @dataclass(frozen=True)
@@ -134,12 +162,23 @@ async def make_merchant(
 
 
 class Api:
-    """Calls ``<base>/payment/rest/<method>.do`` as a shop's server would (form POST)."""
+    """Calls ``<base>/payment/rest/<method>.do`` as a shop's server would (form POST).
 
-    def __init__(self, base_url: str, credentials: MerchantCredentials | None = None) -> None:
-        self.base_url = base_url
+    ``target`` is a base URL (a real server; the client is ours and ``aclose`` closes it) or
+    an ``httpx.AsyncClient`` to share, e.g. one on ``httpx.ASGITransport`` that drives the
+    app in-process (``aclose`` leaves it open for its owner)."""
+
+    def __init__(
+        self, target: str | httpx.AsyncClient, credentials: MerchantCredentials | None = None
+    ) -> None:
         self.credentials = credentials
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+        if isinstance(target, httpx.AsyncClient):
+            self.http = target
+            self._owned = False
+        else:
+            self.http = httpx.AsyncClient(base_url=target, timeout=30)
+            self._owned = True
+        self.base_url = str(self.http.base_url).rstrip("/")
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         data = {**(self.credentials.auth if self.credentials else {}), **params}
@@ -158,4 +197,19 @@ class Api:
         return await self.call("getOrderStatusExtended", orderId=order_id, **params)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._owned:
+            await self.http.aclose()
+
+
+def assert_error(
+    body: dict[str, Any], code: str, key: str, language: str = "en", **params: Any
+) -> None:
+    """``body`` is the error ``key`` (web/api/messages.py) with ``code``, in ``language``;
+    legacy (getOrderStatus.do) answers say ErrorCode/ErrorMessage."""
+    from ecomgate.web.api.messages import message
+
+    got = (
+        body.get("errorCode", body.get("ErrorCode")),
+        body.get("errorMessage", body.get("ErrorMessage")),
+    )
+    assert got == (code, message(key, language, **params)), body

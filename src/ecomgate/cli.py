@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -78,16 +79,23 @@ def main() -> None:
 # -- serve ---------------------------------------------------------------------------
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [ECOMGATE_HOST, 127.0.0.1]")
-@click.option("--port", type=int, default=None, help="Port [ECOMGATE_PORT, 8080]")
+@click.option("--port", type=int, default=None, help="Port [ECOMGATE_PORT, 8080]; 0: any free port")
 @click.option("--workers", type=int, default=None, help="Worker processes [ECOMGATE_WORKERS, 1]")
 @click.option("--database-url", default=None, help="[ECOMGATE_DATABASE_URL]")
 @click.option("--public-url", default=None, help="Base of formUrl [ECOMGATE_PUBLIC_URL]")
+@click.option(
+    "--port-file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the port listened on to this file once it is bound (for --port 0)",
+)
 def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
     database_url: str | None,
     public_url: str | None,
+    port_file: str | None,
 ) -> None:
     """Run the gateway (migrations are applied first)."""
     import uvicorn
@@ -104,16 +112,30 @@ def serve(
             os.environ[name] = str(value)
     settings = _settings()
     _upgrade(settings, quiet=False)
+    listening: socket.socket | None = None
+    if settings.port == 0 or port_file:
+        # bind here, so the port is known (port 0: the system picks a free one) before
+        # uvicorn starts; uvicorn and its worker processes serve this very socket
+        listening = _listen(settings.host, settings.port)
+        bound = int(listening.getsockname()[1])
+        os.environ["ECOMGATE_PORT"] = str(bound)  # workers build formUrl from it too
+        settings = settings.with_overrides(port=bound)
+        if port_file:
+            _write_port_file(port_file, bound)
     click.echo(
         f"EcomGate on http://{settings.host}:{settings.port} "
         f"(database: {settings.resolved_database_url.split('://')[0]}, "
         f"public URL: {settings.resolved_public_url})"
     )
+    where: dict[str, Any] = (
+        {"fd": listening.fileno()}
+        if listening is not None
+        else {"host": settings.host, "port": settings.port}
+    )
     uvicorn.run(
         "ecomgate.web.app:app_from_env",
         factory=True,
-        host=settings.host,
-        port=settings.port,
+        **where,
         workers=settings.workers if settings.workers > 1 else None,
         log_level=settings.log_level,
         access_log=False,
@@ -121,6 +143,29 @@ def serve(
         http="auto",
         timeout_graceful_shutdown=5,
     )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (0: a port the system picks)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _write_port_file(path: str, port: int) -> None:
+    """Written whole, then renamed: a reader never sees a half-written number."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as out:
+        out.write(f"{port}\n")
+    os.replace(tmp, path)
 
 
 # -- merchants -----------------------------------------------------------------------

@@ -7,7 +7,6 @@ import html
 import re
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -26,33 +25,29 @@ from ecomgate.acquirers.base import (
 )
 from ecomgate.acquirers.emulator import EmulatorAcquirer, acs_routes
 
+from ..support import wait_until
+
 SECRET = b"acs-page-secret"
 TERM_URL = "http://shop.test/payment/rest/finish3ds.do?lang=en"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def acs_server() -> Iterator[str]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    # port 0: the system picks a free port on a socket we keep and hand to uvicorn
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     app = Starlette(routes=[Mount("/acs", routes=acs_routes(EmulatorAcquirer(SECRET, base_url)))])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        wait_until(lambda: server.started, timeout=10, what="uvicorn serving the ACS pages")
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
 
 
 def _emulator(base_url: str) -> EmulatorAcquirer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..support import Api
+from ..support import Api, assert_error
 
 
 async def test_a_fresh_order_shows_status_0_and_action_code_minus_100(api: Api) -> None:
@@ -55,20 +55,18 @@ async def test_order_id_is_accepted_upper_case_and_without_hyphens(api: Api) -> 
 
 async def test_no_id_at_all_is_error_1(api: Api) -> None:
     status = await api.call("getOrderStatusExtended")
-    assert status["errorCode"] == "1"
-    assert "orderId" in status["errorMessage"]
+    assert_error(status, "1", "no_order_id")
 
 
 async def test_unknown_order_is_error_6(api: Api) -> None:
     status = await api.status("01491d0b-c848-7dd6-a20d-e96900a7d8c0")
-    assert status["errorCode"] == "6"
+    assert_error(status, "6", "order_not_found")
     assert "orderStatus" not in status
 
 
 async def test_an_order_number_sent_as_order_id_gets_a_helpful_6(api: Api) -> None:
     status = await api.status("my-order-42")
-    assert status["errorCode"] == "6"
-    assert "orderNumber" in status["errorMessage"]
+    assert_error(status, "6", "order_id_not_uuid")
 
 
 async def test_legacy_status_keeps_capitalised_keys(api: Api) -> None:
@@ -83,7 +81,8 @@ async def test_legacy_status_keeps_capitalised_keys(api: Api) -> None:
 
 async def test_legacy_status_errors_use_capitalised_keys(api: Api) -> None:
     status = await api.call("getOrderStatus", orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0")
-    assert status == {"ErrorCode": "6", "ErrorMessage": status["ErrorMessage"]}
+    assert set(status) == {"ErrorCode", "ErrorMessage"}
+    assert_error(status, "6", "order_not_found")
 
 
 async def test_russian_success_message(api: Api) -> None:

@@ -1,5 +1,5 @@
-"""deposit.do, reverse.do, refund.do, decline.do and the sandbox expiry over HTTP, on both
-engines (spec §2.3, §3.5-§3.8)."""
+"""deposit.do, reverse.do, refund.do, decline.do and the sandbox expiry over HTTP, in-process
+(spec §2.3, §3.5-§3.8); the same operations on both storage engines: tests/services."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
+from ecomgate.services import expiry
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant
+from ..api.paying import stored_order
+from ..support import Api, MerchantCredentials, assert_error, make_merchant
+from .conftest import ShiftableClock
 
 APPROVE_PAN, APPROVE_CVC = "4563960122001999", "347"
 FUTURE_YEAR = str(datetime.now(UTC).year + 3)
@@ -75,7 +76,7 @@ async def test_hold_partial_deposit_two_partial_refunds_and_the_rest(api: Api) -
     assert status["refundedDate"] == refunds[-1]["date"] >= status["depositedDate"]
 
     nothing = await api.call("refund", orderId=order_id, amount=0)
-    assert nothing["errorCode"] == "7"
+    assert_error(nothing, "7", "nothing_to_refund")
 
 
 async def test_full_deposit_with_amount_0_or_the_held_amount(api: Api) -> None:
@@ -96,17 +97,16 @@ async def test_hold_then_reverse(api: Api) -> None:
     assert amounts(status) == (0, 0, 0)
     assert status["reversedDate"] >= status["authDateTime"]
     again = await api.call("reverse", orderId=order_id)
-    assert again["errorCode"] == "7"
-    assert (await api.call("deposit", orderId=order_id, amount=0))["errorCode"] == "7"
+    assert_error(again, "7", "already_reversed")
+    deposit = await api.call("deposit", orderId=order_id, amount=0)
+    assert_error(deposit, "7", "deposit_wrong_state")
 
 
 async def test_register_then_expire_through_the_sandbox(
-    api: Api, gateway: GatewayProcess, merchant: MerchantCredentials
+    api: Api, merchant: MerchantCredentials
 ) -> None:
     order_id = (await api.register(sessionTimeoutSecs=3600))["orderId"]
-    response = httpx.post(
-        f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth
-    )
+    response = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=merchant.auth)
     body = response.json()
     assert body["errorCode"] == "0"
     assert (body["orderStatus"], body["actionCode"]) == (6, -2007)
@@ -114,32 +114,31 @@ async def test_register_then_expire_through_the_sandbox(
     assert status["orderStatus"] == 6
     assert status["actionCode"] == -2007
     assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
-    again = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=merchant.auth)
-    assert again.json()["errorCode"] == "7"
+    again = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=merchant.auth)
+    assert_error(again.json(), "7", "order_not_payable")
 
 
-async def test_the_sandbox_expires_only_the_callers_orders(
-    api: Api, gateway: GatewayProcess, services: Services
-) -> None:
+async def test_the_sandbox_expires_only_the_callers_orders(api: Api, services: Services) -> None:
     order_id = (await api.register())["orderId"]
     other = await make_merchant(services)
-    foreign = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire", data=other.auth)
-    assert foreign.json()["errorCode"] == "6"
-    anonymous = httpx.post(f"{gateway.base_url}/sandbox/orders/{order_id}/expire")
+    foreign = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=other.auth)
+    assert_error(foreign.json(), "6", "order_not_found")
+    anonymous = await api.http.post(f"/sandbox/orders/{order_id}/expire")
     assert anonymous.json()["errorCode"] == "5"
+    assert anonymous.json()["errorMessage"] == "Доступ запрещён"  # no language, no merchant: ru
     assert (await api.status(order_id))["orderStatus"] == 0
 
 
-async def test_the_sweeper_expires_an_order_nobody_looks_at(api: Api, services: Services) -> None:
+async def test_a_sweep_expires_an_order_nobody_looks_at(
+    api: Api, services: Services, clock: ShiftableClock
+) -> None:
+    """One pass of the sweeper, run here at a moved clock (the app's own sweeper is off;
+    the running one is tested against a real server in tests/api/test_serve.py)."""
     order_id = (await api.register(sessionTimeoutSecs=1))["orderId"]
-    deadline = time.monotonic() + 10
-    while True:  # read the row directly: a status call would expire it by itself
-        async with services.store.transaction() as tx:
-            order = await tx.orders.get(order_id)
-        assert order is not None
-        if order.status == 6 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    clock.advance(2)
+    report = await expiry.sweep(services)
+    assert report.expired >= 1
+    order = await stored_order(services, order_id)  # as stored: no reader expired it
     assert (order.status, order.action_code) == (6, -2007)
 
 
@@ -149,7 +148,7 @@ async def test_decline_an_unpaid_order(api: Api) -> None:
     status = await api.status(order_id)
     assert status["orderStatus"] == 6
     assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
-    assert (await api.call("decline", orderNumber="D-1"))["errorCode"] == "7"
+    assert_error(await api.call("decline", orderNumber="D-1"), "7", "order_not_declinable")
 
 
 async def test_decline_by_order_number_alone(api: Api) -> None:
@@ -170,16 +169,17 @@ async def test_one_stage_order_reversed_on_the_same_day_with_permission(
 ) -> None:
     order_id = await paid(api)
     forbidden = await api.call("reverse", orderId=order_id)
-    assert forbidden["errorCode"] == "5"
+    assert_error(forbidden, "5", "reverse_deposited_forbidden")
     granted = await make_merchant(services, permissions=("card-payment-api", "reverse-deposited"))
-    client = Api(api.base_url, granted)
+    client = Api(api.http, granted)
     try:
         own = await paid(client)
         assert await client.call("reverse", orderId=own) == OK
         status = await client.status(own)
         assert status["orderStatus"] == 3
         assert amounts(status) == (0, 0, 0)
-        assert (await client.call("refund", orderId=own, amount=0))["errorCode"] == "7"
+        refund = await client.call("refund", orderId=own, amount=0)
+        assert_error(refund, "7", "refund_wrong_state")
     finally:
         await client.aclose()
 
@@ -187,34 +187,34 @@ async def test_one_stage_order_reversed_on_the_same_day_with_permission(
 # -- errors ----------------------------------------------------------------------------------
 async def test_deposit_errors(api: Api) -> None:
     created = (await api.register())["orderId"]
-    assert (await api.call("deposit", orderId=created, amount=0))["errorCode"] == "7"
+    assert_error(await api.call("deposit", orderId=created, amount=0), "7", "deposit_wrong_state")
     one_stage = await paid(api)
-    assert (await api.call("deposit", orderId=one_stage, amount=0))["errorCode"] == "7"
+    assert_error(await api.call("deposit", orderId=one_stage, amount=0), "7", "deposit_wrong_state")
     hold = await paid(api, two_phase=True)
     over = await api.call("deposit", orderId=hold, amount=2001)
-    assert over["errorCode"] == "5" and "amount" in over["errorMessage"]
+    assert_error(over, "5", "deposit_exceeds_hold", held=2000)
     below_unit = await api.call("deposit", orderId=hold, amount=99)
-    assert below_unit["errorCode"] == "5"
+    assert_error(below_unit, "5", "amount_below_unit", unit=100)
     fraction = await api.call("deposit", orderId=hold, amount="19.99")
-    assert fraction["errorCode"] == "5" and "amount" in fraction["errorMessage"]
+    assert_error(fraction, "5", "not_amount", name="amount")
     missing = await api.call("deposit", orderId=hold)
-    assert missing["errorCode"] == "4" and "amount" in missing["errorMessage"]
+    assert_error(missing, "4", "missing_parameter", name="amount")
     currency = await api.call("deposit", orderId=hold, amount=0, currency="840")
-    assert currency["errorCode"] == "5" and "currency" in currency["errorMessage"]
+    assert_error(currency, "5", "currency_mismatch", currency="643")
     unknown = await api.call("deposit", orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0", amount=0)
-    assert unknown["errorCode"] == "6"
+    assert_error(unknown, "6", "order_not_found")
     no_id = await api.call("deposit", amount=0)
-    assert no_id["errorCode"] == "5" and "orderId" in no_id["errorMessage"]
+    assert_error(no_id, "5", "order_id_required")
     assert amounts(await api.status(hold)) == (2000, 0, 0)
 
 
 async def test_foreign_orders_are_not_found(api: Api, services: Services) -> None:
     hold = await paid(api, two_phase=True)
-    other = Api(api.base_url, await make_merchant(services))
+    other = Api(api.http, await make_merchant(services))
     try:
         for method in ("deposit", "reverse", "refund", "decline"):
             body = await other.call(method, orderId=hold, amount=0)
-            assert body["errorCode"] == "6", (method, body)
+            assert_error(body, "6", "order_not_found")
     finally:
         await other.aclose()
 
@@ -222,14 +222,13 @@ async def test_foreign_orders_are_not_found(api: Api, services: Services) -> Non
 async def test_refund_errors(api: Api) -> None:
     order_id = await paid(api)
     missing = await api.call("refund", orderId=order_id)
-    assert missing["errorCode"] == "4" and "amount" in missing["errorMessage"]
+    assert_error(missing, "4", "missing_parameter", name="amount")
     too_much = await api.call("refund", orderId=order_id, amount=2001)
-    assert too_much["errorCode"] == "7"
-    assert "exceeds deposited amount" in too_much["errorMessage"]
+    assert_error(too_much, "7", "refund_exceeds_deposit", amount=2001, deposited=2000)
     hold = await paid(api, two_phase=True)
-    assert (await api.call("refund", orderId=hold, amount=100))["errorCode"] == "7"
+    assert_error(await api.call("refund", orderId=hold, amount=100), "7", "refund_wrong_state")
     created = (await api.register())["orderId"]
-    assert (await api.call("refund", orderId=created, amount=100))["errorCode"] == "7"
+    assert_error(await api.call("refund", orderId=created, amount=100), "7", "refund_wrong_state")
     assert amounts(await api.status(order_id)) == (2000, 2000, 0)
 
 
@@ -238,8 +237,7 @@ async def test_external_refund_id_is_idempotent(api: Api) -> None:
     assert await api.call("refund", orderId=order_id, amount=700, externalRefundId="X1") == OK
     assert await api.call("refund", orderId=order_id, amount=700, externalRefundId="X1") == OK
     clash = await api.call("refund", orderId=order_id, amount=800, externalRefundId="X1")
-    assert clash["errorCode"] == "5"
-    assert "externalRefundId" in clash["errorMessage"]
+    assert_error(clash, "5", "external_refund_id_reused", external_id="X1", amount=700)
     status = await api.status(order_id)
     assert amounts(status) == (2000, 1300, 700)
     assert len(status["refunds"]) == 1
@@ -250,8 +248,7 @@ async def test_expected_deposited_amount_guards_a_replayed_refund(api: Api) -> N
     first = await api.call("refund", orderId=order_id, amount=500, expectedDepositedAmount=2000)
     assert first == OK
     replay = await api.call("refund", orderId=order_id, amount=500, expectedDepositedAmount=2000)
-    assert replay["errorCode"] == "7"
-    assert "expectedDepositedAmount" in replay["errorMessage"]
+    assert_error(replay, "7", "expected_deposited_mismatch", deposited=1500, expected=2000)
     assert amounts(await api.status(order_id)) == (2000, 1500, 500)
 
 
@@ -259,11 +256,11 @@ async def test_decline_errors(api: Api) -> None:
     a = (await api.register(orderNumber="E-A"))["orderId"]
     await api.register(orderNumber="E-B")
     mismatch = await api.call("decline", orderId=a, orderNumber="E-B")
-    assert mismatch["errorCode"] == "5"
-    assert (await api.call("decline"))["errorCode"] == "5"
-    assert (await api.call("decline", orderNumber="nope"))["errorCode"] == "6"
+    assert_error(mismatch, "5", "order_ids_mismatch")
+    assert_error(await api.call("decline"), "5", "order_id_required")
+    assert_error(await api.call("decline", orderNumber="nope"), "6", "order_not_found")
     paid_order = await paid(api)
-    assert (await api.call("decline", orderId=paid_order))["errorCode"] == "7"
+    assert_error(await api.call("decline", orderId=paid_order), "7", "order_not_declinable")
     assert (await api.status(a))["orderStatus"] == 0
 
 
@@ -274,12 +271,12 @@ async def test_missing_permissions_are_error_5(api: Api, services: Services) -> 
         creds.login,
         revoke=("deposit", "partial-deposit", "reverse", "refund"),
     )
-    client = Api(api.base_url, creds)
+    client = Api(api.http, creds)
     try:
         hold = await paid(client, two_phase=True)
         for method in ("deposit", "reverse", "refund"):
             body = await client.call(method, orderId=hold, amount=0)
-            assert body["errorCode"] == "5", (method, body)
+            assert_error(body, "5", "operation_forbidden", method=method)
         assert amounts(await client.status(hold)) == (2000, 0, 0)
     finally:
         await client.aclose()
@@ -288,11 +285,11 @@ async def test_missing_permissions_are_error_5(api: Api, services: Services) -> 
 async def test_partial_deposit_needs_its_permission(api: Api, services: Services) -> None:
     creds = await make_merchant(services)
     await merchant_service.update_merchant(services, creds.login, revoke=("partial-deposit",))
-    client = Api(api.base_url, creds)
+    client = Api(api.http, creds)
     try:
         hold = await paid(client, two_phase=True)
         partial = await client.call("deposit", orderId=hold, amount=1000)
-        assert partial["errorCode"] == "5"
+        assert_error(partial, "5", "partial_deposit_forbidden", held=2000)
         assert await client.call("deposit", orderId=hold, amount=2000) == OK
     finally:
         await client.aclose()

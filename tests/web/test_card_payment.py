@@ -1,4 +1,4 @@
-"""Paying an order with a card over HTTP: paymentorder.do and processform.do (spec §3.9),
+"""Paying an order with a card over HTTP (in-process): paymentorder.do and processform.do (spec §3.9),
 the emulator's test cards (§6, §7), payment attempts (§2.5), return URLs (§2.6), one
 payment per order, and the hosted page at formUrl."""
 
@@ -8,13 +8,13 @@ import asyncio
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, make_merchant
-from .paying import (
+from ..api.paying import (
     FUTURE_YEAR,
     NAME,
     PAST_YEAR,
@@ -25,6 +25,8 @@ from .paying import (
     pay,
     stored_order,
 )
+from ..support import Api, assert_error, make_merchant
+from .conftest import ShiftableClock
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail?from=gateway"
@@ -41,14 +43,10 @@ async def register(api: Api, method: str = "register", **params: Any) -> str:
 
 
 @pytest.fixture
-async def retrying_api(gateway: GatewayProcess, services: Services) -> Any:
+async def retrying_api(http: httpx.AsyncClient, services: Services) -> Api:
     """A merchant whose orders allow three payment attempts."""
-    client = Api(
-        gateway.base_url,
-        await make_merchant(services, settings=MerchantSettings(language="en", max_attempts=3)),
-    )
-    yield client
-    await client.aclose()
+    settings = MerchantSettings(language="en", max_attempts=3)
+    return Api(http, await make_merchant(services, settings=settings))
 
 
 # --- the test-card table -----------------------------------------------------------------
@@ -271,8 +269,7 @@ async def test_the_last_declined_attempt_declines_the_order(
     assert (status["orderStatus"], status["actionCode"]) == (6, 71015)
 
     extra = await pay(api, order_id, "4563960122001999", "347")
-    assert extra["errorCode"] == "7"
-    assert extra["errorMessage"]
+    assert_error(extra, "7", "order_not_payable")
     assert await api.status(order_id) == status
     assert len(await ledger(services, order_id)) == 3
 
@@ -281,7 +278,7 @@ async def test_a_paid_order_cannot_be_paid_again(api: Api, services: Services) -
     order_id = await register(api)
     await pay(api, order_id, "4563960122001999", "347")
     again = await pay(api, order_id, "4242424242424242")
-    assert again["errorCode"] == "7"
+    assert_error(again, "7", "order_not_payable")
     status = await api.status(order_id)
     assert status["orderStatus"] == 2
     assert status["cardAuthInfo"]["maskedPan"] == "456396**1999"
@@ -289,12 +286,12 @@ async def test_a_paid_order_cannot_be_paid_again(api: Api, services: Services) -
 
 
 async def test_an_expired_order_cannot_be_paid_and_is_declined_by_the_try(
-    api: Api, services: Services
+    api: Api, services: Services, clock: ShiftableClock
 ) -> None:
     order_id = await register(api, sessionTimeoutSecs=1)
-    await asyncio.sleep(1.2)
+    clock.advance(2)  # the lifetime is over; nobody has looked at the order since
     answer = await pay(api, order_id, "4563960122001999", "347")
-    assert answer["errorCode"] == "7"
+    assert_error(answer, "7", "order_expired")
     stored = await stored_order(services, order_id)
     assert (stored.status, stored.action_code) == (6, -2007)
     assert stored.operations == []
@@ -304,19 +301,19 @@ async def test_an_expired_order_cannot_be_paid_and_is_declined_by_the_try(
 
 async def test_an_unknown_order_is_error_6(api: Api) -> None:
     answer = await pay(api, "01920000-0000-7000-8000-000000000000", "4563960122001999", "347")
-    assert answer["errorCode"] == "6"
+    assert_error(answer, "6", "order_not_found")
 
 
 async def test_another_merchants_order_is_unknown_to_paymentorder(
-    api: Api, gateway: GatewayProcess, services: Services
+    api: Api, http: httpx.AsyncClient, services: Services
 ) -> None:
     order_id = await register(api)
-    other = Api(gateway.base_url, await make_merchant(services))
+    other = Api(http, await make_merchant(services))
     try:
         answer = await pay(other, order_id, "4563960122001999", "347")
     finally:
         await other.aclose()
-    assert answer["errorCode"] == "6"
+    assert_error(answer, "6", "order_not_found")
     assert (await api.status(order_id))["orderStatus"] == 0
 
 
@@ -353,10 +350,10 @@ async def test_ten_concurrent_payments_of_one_order_authorise_it_once(
 
 
 async def test_processform_pays_like_paymentorder_without_credentials(
-    api: Api, gateway: GatewayProcess
+    api: Api, http: httpx.AsyncClient
 ) -> None:
     order_id = await register(api)
-    page = Api(gateway.base_url)  # the buyer's browser: no merchant credentials
+    page = Api(http)  # the buyer's browser: no merchant credentials
     try:
         answer = await page.call(
             "processform", MDORDER=order_id, language="en", **card("4563960122001999", "347")
@@ -372,10 +369,10 @@ async def test_processform_pays_like_paymentorder_without_credentials(
 
 
 async def test_processform_declines_and_validates_like_paymentorder(
-    api: Api, gateway: GatewayProcess
+    api: Api, http: httpx.AsyncClient
 ) -> None:
     declined_id, untouched_id = await register(api), await register(api)
-    page = Api(gateway.base_url)
+    page = Api(http)
     try:
         declined = await page.call("processform", MDORDER=declined_id, **card("4444444444446666"))
         refused = await page.call(
@@ -391,29 +388,30 @@ async def test_processform_declines_and_validates_like_paymentorder(
 
 
 async def test_paymentorder_needs_the_card_payment_api_permission(
-    api: Api, gateway: GatewayProcess, services: Services
+    api: Api, http: httpx.AsyncClient, services: Services
 ) -> None:
-    plain = Api(gateway.base_url, await make_merchant(services, permissions=()))
+    plain = Api(http, await make_merchant(services, permissions=()))
     try:
         order_id = await register(plain)
         answer = await pay(plain, order_id, "4563960122001999", "347")
-        assert answer["errorCode"] == "5"
-        assert answer["errorMessage"]
+        # refused inside authentication, before the merchant's language (en) is taken up
+        method = "/payment/rest/paymentorder.do"
+        assert_error(answer, "5", "operation_forbidden", "ru", method=method)
         assert (await plain.status(order_id))["orderStatus"] == 0
     finally:
         await plain.aclose()
 
 
 async def test_paymentorder_without_credentials_is_access_denied(
-    api: Api, gateway: GatewayProcess
+    api: Api, http: httpx.AsyncClient
 ) -> None:
     order_id = await register(api)
-    anonymous = Api(gateway.base_url)
+    anonymous = Api(http)
     try:
         answer = await pay(anonymous, order_id, "4563960122001999", "347")
     finally:
         await anonymous.aclose()
-    assert answer["errorCode"] == "5"
+    assert_error(answer, "5", "access_denied", "ru")
     assert (await api.status(order_id))["orderStatus"] == 0
 
 

@@ -1,11 +1,11 @@
 """3-D Secure over HTTP without a browser (spec §3.9): paymentorder.do sends the buyer to
 the emulated ACS, the ACS page's forms are submitted as a browser would submit them, and
-finish3ds.do (the TermUrl) authorises the order and redirects to the shop."""
+finish3ds.do (the TermUrl) authorises the order and redirects to the shop.  In-process:
+the gateway's own ACS pages are served by the same app."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,8 +15,7 @@ from ecomgate.acquirers.emulator import tokens
 from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, make_merchant
-from .paying import (
+from ..api.paying import (
     AcsReturn,
     approved_authorizations,
     expire_now,
@@ -24,6 +23,7 @@ from .paying import (
     pay,
     through_acs,
 )
+from ..support import Api, assert_error, make_merchant
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail"
@@ -31,10 +31,9 @@ PASSWORD = "12345678"
 
 
 @pytest.fixture
-async def browser(gateway: GatewayProcess) -> AsyncIterator[httpx.AsyncClient]:
+def browser(http: httpx.AsyncClient) -> httpx.AsyncClient:
     """The buyer's browser, except that it never follows a redirect by itself."""
-    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as client:
-        yield client
+    return http
 
 
 async def start(api: Api, pan: str = "4111111111111111", method: str = "register") -> str:
@@ -248,7 +247,7 @@ async def test_an_order_at_the_acs_cannot_be_paid_again_meanwhile(api: Api) -> N
     assert "result-processing" in page.text
     assert 'autocomplete="cc-number"' not in page.text
     answer = await pay(api, order_id, "4563960122001999", "347")
-    assert answer["errorCode"] == "7"
+    assert_error(answer, "7", "payment_in_progress")
     assert (await api.status(order_id))["orderStatus"] == 5
 
 
@@ -272,10 +271,10 @@ async def test_two_concurrent_acs_returns_authorise_the_order_once(
 
 
 async def test_a_failed_3ds_with_attempts_left_returns_to_the_card_form(
-    gateway: GatewayProcess, services: Services, browser: httpx.AsyncClient
+    services: Services, browser: httpx.AsyncClient
 ) -> None:
     settings = MerchantSettings(language="en", max_attempts=2)
-    api = Api(gateway.base_url, await make_merchant(services, settings=settings))
+    api = Api(browser, await make_merchant(services, settings=settings))
     try:
         registered = await api.register(language="en", returnUrl=RETURN_URL, failUrl=FAIL_URL)
         order_id, form_url = registered["orderId"], registered["formUrl"]

@@ -1,56 +1,57 @@
-"""Merchant credentials, tokens and isolation between merchants (spec §1.4)."""
+"""Merchant credentials, tokens and isolation between merchants (spec §1.4), in-process."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from ecomgate.services.context import Services
 
-from ..support import Api, GatewayProcess, MerchantCredentials, make_merchant
+from ..support import Api, MerchantCredentials, assert_error, make_merchant
 
 
 async def test_wrong_password_is_access_denied(
-    gateway: GatewayProcess, merchant: MerchantCredentials
+    http: httpx.AsyncClient, merchant: MerchantCredentials
 ) -> None:
-    api = Api(gateway.base_url, MerchantCredentials(merchant.login, "wrong-password"))
+    api = Api(http, MerchantCredentials(merchant.login, "wrong-password"))
     body = await api.register()
     assert body == {"errorCode": "5", "errorMessage": body["errorMessage"]}
     assert "Access denied" in body["errorMessage"] or "Доступ" in body["errorMessage"]
     await api.aclose()
 
 
-async def test_unknown_login_is_access_denied(gateway: GatewayProcess) -> None:
-    api = Api(gateway.base_url, MerchantCredentials("nobody-api", "whatever"))
-    assert (await api.register())["errorCode"] == "5"
+async def test_unknown_login_is_access_denied(http: httpx.AsyncClient) -> None:
+    api = Api(http, MerchantCredentials("nobody-api", "whatever"))
+    assert_error(await api.register(), "5", "access_denied", "ru")
     await api.aclose()
 
 
-async def test_missing_credentials_are_access_denied(gateway: GatewayProcess) -> None:
-    api = Api(gateway.base_url)
+async def test_missing_credentials_are_access_denied(http: httpx.AsyncClient) -> None:
+    api = Api(http)
     body = await api.register(language="en")
-    assert body["errorCode"] == "5"
-    assert body["errorMessage"] == "Access denied"
+    assert_error(body, "5", "access_denied")
     await api.aclose()
 
 
 async def test_a_cached_login_still_rejects_a_wrong_password(
-    gateway: GatewayProcess, merchant: MerchantCredentials
+    http: httpx.AsyncClient, merchant: MerchantCredentials
 ) -> None:
-    good = Api(gateway.base_url, merchant)
-    bad = Api(gateway.base_url, MerchantCredentials(merchant.login, merchant.password + "x"))
+    good = Api(http, merchant)
+    bad = Api(http, MerchantCredentials(merchant.login, merchant.password + "x"))
     assert "orderId" in await good.register()
-    assert (await bad.register())["errorCode"] == "5"
+    assert_error(await bad.register(), "5", "access_denied", "ru")
     await good.aclose()
     await bad.aclose()
 
 
-def _cli(gateway: GatewayProcess, *args: str) -> str:
+def _cli(database_url: str, *args: str) -> str:
+    """The operator's command line, on the in-process app's SQLite file."""
     result = subprocess.run(
         [sys.executable, "-m", "ecomgate.cli", *args],
-        env={"ECOMGATE_DATABASE_URL": gateway.database_url, "PATH": "/usr/bin:/bin"},
+        env={"ECOMGATE_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         check=True,
@@ -59,30 +60,31 @@ def _cli(gateway: GatewayProcess, *args: str) -> str:
 
 
 async def test_token_issued_by_the_cli_authenticates(
-    gateway: GatewayProcess, merchant: MerchantCredentials
+    http: httpx.AsyncClient, web_database_url: str, merchant: MerchantCredentials
 ) -> None:
-    token = _cli(gateway, "merchant", "token", merchant.login).strip()
-    api = Api(gateway.base_url)
+    token = _cli(web_database_url, "merchant", "token", merchant.login).strip()
+    api = Api(http)
     body = await api.register(token=token)
     assert "orderId" in body
     status = await api.status(body["orderId"], token=token)
     assert status["orderStatus"] == 0
-    assert (await api.register(token=token + "x"))["errorCode"] == "5"
+    assert_error(await api.register(token=token + "x"), "5", "access_denied", "ru")
     both = await api.register(token=token, userName=merchant.login, password=merchant.password)
-    assert both["errorCode"] == "5"
+    assert_error(both, "5", "credentials_twice", "ru")
     await api.aclose()
 
 
 async def test_a_merchant_never_sees_another_merchants_order(
-    gateway: GatewayProcess, services: Services
+    http: httpx.AsyncClient, services: Services
 ) -> None:
-    alice = Api(gateway.base_url, await make_merchant(services))
-    bob = Api(gateway.base_url, await make_merchant(services))
+    alice = Api(http, await make_merchant(services))
+    bob = Api(http, await make_merchant(services))
     order = await alice.register(orderNumber="SHARED-1")
     by_id = await bob.status(order["orderId"])
     by_number = await bob.call("getOrderStatusExtended", orderNumber="SHARED-1")
     missing = await bob.status("01491d0b-c848-7dd6-a20d-e96900a7d8c0")
-    assert by_id["errorCode"] == by_number["errorCode"] == missing["errorCode"] == "6"
+    for body in (by_id, by_number, missing):
+        assert_error(body, "6", "order_not_found")
     assert by_id["errorMessage"] == missing["errorMessage"]
     # order numbers are per merchant: Bob may use Alice's number
     assert "orderId" in await bob.register(orderNumber="SHARED-1")
@@ -91,14 +93,15 @@ async def test_a_merchant_never_sees_another_merchants_order(
 
 
 async def test_merchant_login_needs_the_permission(
-    gateway: GatewayProcess, services: Services
+    http: httpx.AsyncClient, services: Services
 ) -> None:
     child = await make_merchant(services)
-    plain = Api(gateway.base_url, await make_merchant(services))
-    parent = Api(gateway.base_url, await make_merchant(services, permissions=("other-merchants",)))
-    assert (await plain.register(merchantLogin=child.login))["errorCode"] == "5"
+    plain = Api(http, await make_merchant(services))
+    parent = Api(http, await make_merchant(services, permissions=("other-merchants",)))
+    # refused before the merchant is known, so in the default language (ru)
+    assert_error(await plain.register(merchantLogin=child.login), "5", "access_denied", "ru")
     body = await parent.register(merchantLogin=child.login, orderNumber="FOR-CHILD")
-    child_api = Api(gateway.base_url, child)
+    child_api = Api(http, child)
     assert (await child_api.call("getOrderStatusExtended", orderNumber="FOR-CHILD"))[
         "errorCode"
     ] == "0"
@@ -108,8 +111,8 @@ async def test_merchant_login_needs_the_permission(
 
 
 @pytest.mark.parametrize("method", ["getOrderStatusExtended", "getOrderStatus", "register"])
-async def test_every_method_requires_credentials(gateway: GatewayProcess, method: str) -> None:
-    api = Api(gateway.base_url)
+async def test_every_method_requires_credentials(http: httpx.AsyncClient, method: str) -> None:
+    api = Api(http)
     body = await api.call(method, orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0")
     assert (body.get("errorCode") or body.get("ErrorCode")) == "5"
     await api.aclose()

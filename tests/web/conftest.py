@@ -1,0 +1,104 @@
+"""In-process fixtures for the web adapters: the real app (``create_app``) on a real SQLite
+file, its lifespan run here, driven through ``httpx.ASGITransport`` — no server, no port, no
+second process.
+
+The tests here check what the web layer does (parameters, wire shapes, messages, pages,
+3-D Secure over HTTP), which does not depend on the storage engine, so they run once, on
+SQLite.  Storage behaviour is tested on both engines in ``tests/services``; a real
+``ecomgate serve`` on both engines in ``tests/api``.
+
+One app for the whole session (start-up costs more than a test); every test gets a fresh
+merchant (``merchant`` from ``tests/conftest.py``), so tests never see each other's orders.
+Merchants are made through the app's own ``Services``: one SQLite connection for both.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from ecomgate.config import Settings
+from ecomgate.services.context import Services
+from ecomgate.storage import migrate
+from ecomgate.web.app import create_app
+
+from ..support import Api, MerchantCredentials
+
+PUBLIC_URL = "http://gateway.test"
+
+
+class ShiftableClock:
+    """The system clock plus an offset a test may move forward (an order's lifetime ends
+    without waiting for it)."""
+
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.offset_ms
+
+    def advance(self, seconds: float) -> None:
+        self.offset_ms += int(seconds * 1000)
+
+
+@pytest.fixture(scope="session")
+def web_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The in-process app's SQLite file, migrated as ``ecomgate serve`` would."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('web')}/ecomgate-{uuid.uuid4().hex[:8]}.db"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def app(web_database_url: str) -> AsyncIterator[Starlette]:
+    settings = Settings(
+        database_url=web_database_url,
+        public_url=PUBLIC_URL,
+        secret_key="test-secret",
+        sandbox=True,
+        # no background sweeps: a test that needs one runs it (services.expiry.sweep)
+        sweep_interval=3600,
+        sqlite_synchronous="NORMAL",
+        log_level="warning",
+    )
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        # the one place the tests reach into the app's services: a clock they can move
+        application.state.services.clock = ShiftableClock()
+        yield application
+
+
+@pytest.fixture(scope="session")
+def services(app: Starlette) -> Services:
+    """The app's own services (overrides the both-engines one of ``tests/conftest.py``)."""
+    services: Services = app.state.services
+    return services
+
+
+@pytest.fixture
+def clock(services: Services) -> Iterator[ShiftableClock]:
+    """The app's clock; whatever a test moves it by is undone afterwards."""
+    shiftable = services.clock
+    assert isinstance(shiftable, ShiftableClock)
+    yield shiftable
+    shiftable.offset_ms = 0
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that calls the app in-process, at ``PUBLIC_URL``; it never follows redirects
+    by itself.  The ASGI client address is 127.0.0.1."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.AsyncClient, merchant: MerchantCredentials) -> Api:
+    """An API client with a fresh merchant's credentials, in-process."""
+    return Api(http, merchant)
