@@ -289,5 +289,16 @@ async def test_the_sweeper_auto_completes_and_auto_reverses_holds(services: Serv
 def test_bank_day_starts_at_local_midnight() -> None:
     # 2024-01-02 00:30 Moscow = 2024-01-01 21:30 UTC
     now = 1_704_144_600_000
-    start = lifecycle.bank_day_start(now, 180)
+    start = lifecycle.bank_day_start(now, "Europe/Moscow")
     assert start == 1_704_142_800_000  # 2024-01-01 21:00 UTC = 00:00 Moscow
+
+
+def test_bank_day_follows_the_configured_zone_and_its_daylight_saving() -> None:
+    # 2024-07-01 00:30 in Berlin (summer, UTC+2) = 2024-06-30 22:30 UTC
+    summer = 1_719_786_600_000
+    assert lifecycle.bank_day_start(summer, "Europe/Berlin") == 1_719_784_800_000
+    # 2024-01-15 00:30 in Berlin (winter, UTC+1) = 2024-01-14 23:30 UTC
+    winter = 1_705_275_000_000
+    assert lifecycle.bank_day_start(winter, "Europe/Berlin") == 1_705_273_200_000
+    # the same instant is still the previous bank day in New York
+    assert lifecycle.bank_day_start(summer, "America/New_York") == 1_719_720_000_000

@@ -9,10 +9,11 @@ from dataclasses import dataclass, replace
 from ecomgate.acquirers.base import AuthorizationRequest, AuthorizationResult
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.merchant import Merchant
-from ecomgate.services import expiry, payment, status
+from ecomgate.services import expiry, payment
 from ecomgate.services.context import Services
 from ecomgate.services.payment import CardForm
 from ecomgate.services.register import RegisterCommand, register
+from ecomgate.services.uow import OrderRef
 
 from ..support import make_merchant
 
@@ -58,7 +59,9 @@ async def test_an_order_that_expires_while_the_acquirer_authorizes_ends_paid(
 ) -> None:
     clock = MovableClock(services.clock.now_ms())
     acquirer = GatedAcquirer(services.acquirer)
-    gated = replace(services, clock=clock, acquirer=acquirer)  # type: ignore[arg-type]
+    # the reconciler would ask the acquirer only after 10 minutes: this test is about expiry
+    policy = replace(services.policy, reconcile_after_ms=600_000)
+    gated = replace(services, clock=clock, acquirer=acquirer, policy=policy)  # type: ignore[arg-type]
     merchant = await _merchant(services)
     order = await register(
         gated,
@@ -71,13 +74,12 @@ async def test_an_order_that_expires_while_the_acquirer_authorizes_ends_paid(
 
     clock.now += 61_000  # the lifetime ends while the acquirer holds the card
     await expiry.sweep(gated)
-    looked = await status.get_order(gated, order.id)
-    assert looked is not None and looked.status is OrderStatus.CREATED
+    looked = await gated.uow.read(OrderRef(order_id=order.id))
+    assert looked.status is OrderStatus.CREATED
 
     acquirer.gate.set()
     result = await paying
     assert result.order.status is OrderStatus.DEPOSITED
-    final = await status.get_order(gated, order.id)
-    assert final is not None
+    final = await gated.uow.read(OrderRef(order_id=order.id))
     assert final.status is OrderStatus.DEPOSITED
     assert final.totals.deposited_amount == 2000

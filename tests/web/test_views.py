@@ -48,14 +48,19 @@ def paid(**fields: Any) -> Order:
         status=OrderStatus.DEPOSITED,
         action_code=0,
         card=CARD,
-        approval_code="A1B2C3",
-        auth_ref_num="123456789012",
-        terminal_id="EMU00001",
-        auth_at=CREATED_AT + 1000,
-        eci="05",
         ip="203.0.113.7",
         operations=[
-            op(OperationKind.AUTHORIZATION, 2000, CREATED_AT + 1000),
+            # the authorization's fields live on its ledger row only
+            op(
+                OperationKind.AUTHORIZATION,
+                2000,
+                CREATED_AT + 1000,
+                approval_code="A1B2C3",
+                reference_number="123456789012",
+                terminal_id="EMU00001",
+                settled_at=CREATED_AT + 1000,
+                eci="05",
+            ),
             op(OperationKind.DEPOSIT, 2000, CREATED_AT + 1000),
         ],
     )

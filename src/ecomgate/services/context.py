@@ -35,10 +35,12 @@ class Services:
     links: Links
     policy: Policy = field(default_factory=Policy)
     clock: Clock = field(default_factory=SystemClock)
-    #: derived: rebuilt whenever a copy changes the acquirer, store, clock or policy
-    processing: Processing = field(init=False)
-    uow: UnitOfWork = field(init=False)
+    # derived on each use (two attributes each, cheap), so that a test or the sandbox
+    # that swaps the clock or the acquirer is obeyed everywhere at once
+    @property
+    def processing(self) -> Processing:
+        return Processing(self.acquirer, self.policy.acquirer_timeout_ms)
 
-    def __post_init__(self) -> None:
-        self.processing = Processing(self.acquirer, self.policy.acquirer_timeout_ms)
-        self.uow = UnitOfWork(self.store, self.clock)
+    @property
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.store, self.clock)
