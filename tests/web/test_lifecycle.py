@@ -8,9 +8,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from ecomgate.domain import ids
+from ecomgate.domain.order import CardSnapshot
 from ecomgate.services import expiry
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
+from ecomgate.services.uow import OrderRef
 
 from ..api.paying import stored_order
 from ..support import Api, MerchantCredentials, assert_error, make_merchant
@@ -116,6 +119,26 @@ async def test_register_then_expire_through_the_sandbox(
     assert status["paymentAmountInfo"]["paymentState"] == "DECLINED"
     again = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=merchant.auth)
     assert_error(again.json(), "7", "order_not_payable")
+
+
+async def test_the_sandbox_refuses_to_expire_an_order_the_acquirer_is_authorizing(
+    api: Api, services: Services
+) -> None:
+    """Only the acquirer's answer may decide an order it holds the card of: the control
+    answers errorCode 7 and changes nothing (no new expiry, no event)."""
+    order_id = (await api.register(sessionTimeoutSecs=3600))["orderId"]
+    now = services.clock.now_ms()
+    async with services.uow.order(OrderRef(order_id)) as scope:  # what pay() reserves
+        scope.order.start_attempt(now, ids.uuid7(now), CardSnapshot("456396**1999", "", "", ""))
+    before = await stored_order(services, order_id)
+    response = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=api.credentials.auth)
+    assert_error(response.json(), "7", "payment_in_progress")
+    after = await stored_order(services, order_id)
+    assert (after.status, after.expires_at, after.action_code) == (
+        before.status,
+        before.expires_at,
+        before.action_code,
+    )
 
 
 async def test_the_sandbox_expires_only_the_callers_orders(api: Api, services: Services) -> None:
