@@ -1,7 +1,10 @@
-"""Any sequence of lifecycle operations keeps the order's money consistent (hypothesis).
+"""Any sequence of operations keeps the order's money consistent (hypothesis).
 
 refunded <= captured <= authorized <= amount, money reserved by pending refunds is never
-refunded twice, and the status always matches the amounts (spec §2.3)."""
+refunded twice, and the status always matches the amounts (spec §2.3).  The machine covers
+the 3-D Secure transitions (challenge, the ACS return, its claim) and unknown answers, and
+checks the other side too: an operation the spec allows in the order's state is accepted,
+not only that refusals keep the invariants."""
 
 from __future__ import annotations
 
@@ -49,16 +52,39 @@ class OrderMachine(RuleBasedStateMachine):
             return_url="https://shop.example/ok",
         )
 
+    def _payable(self) -> bool:
+        order = self.order
+        assert order is not None
+        return (
+            order.status is OrderStatus.CREATED
+            and not order.payment_in_progress
+            and not order.is_overdue(self.now)
+        )
+
     @precondition(lambda self: self.order is not None)
-    @rule(approve=st.booleans())
-    def pay(self, approve: bool) -> None:
+    @rule()
+    def start_payment(self) -> None:
         assert self.order is not None
+        expected = self._payable()
         now = self._tick()
+        expected = expected and not self.order.is_overdue(now)
         try:
             self.order.start_attempt(now, self._id(), CARD)
         except GatewayError:
+            assert not expected, "a payable order refused a payment"
             return
-        if approve:
+        assert expected, "a payment was accepted on an order that is not payable"
+
+    def _authorizing(self) -> bool:
+        order = self.order
+        return order is not None and order.status is OrderStatus.CREATED and order.authorizing
+
+    @precondition(lambda self: self._authorizing())
+    @rule(answer=st.sampled_from(["approve", "decline", "challenge", "unknown"]))
+    def acquirer_answers_the_authorization(self, answer: str) -> None:
+        assert self.order is not None
+        now = self._tick()
+        if answer == "approve":
             self.order.authorization_approved(
                 now,
                 deposit_operation_id=self._id(),
@@ -66,19 +92,53 @@ class OrderMachine(RuleBasedStateMachine):
                 auth_ref_num="1",
                 terminal_id="T",
             )
-        else:
+            assert self.order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED)
+        elif answer == "decline":
             self.order.authorization_declined(now, 116, max_attempts=2)
+            assert not self.order.payment_in_progress
+        elif answer == "challenge":
+            if any(
+                op.three_ds and op.state is OperationState.PENDING for op in self.order.operations
+            ):
+                return  # a second challenge is never sent (the processing layer declines it)
+            self.order.enter_acs()
+            assert self.order.status is OrderStatus.ACS
+        else:
+            self.order.authorization_unknown()
+            assert self.order.authorizing  # still open: only the acquirer may decide
+
+    @precondition(lambda self: self.order is not None and self.order.status is OrderStatus.ACS)
+    @rule()
+    def buyer_returns_from_the_acs(self) -> None:
+        assert self.order is not None
+        self.order.claim_3ds_return(self._tick())
+        assert self.order.authorizing
+        try:  # a second, concurrent return of the same challenge is refused
+            self.order.claim_3ds_return(self._tick())
+        except GatewayError:
+            pass
+        else:
+            raise AssertionError("one 3-D Secure result was claimed twice")
 
     @precondition(lambda self: self.order is not None)
     @rule(amount=st.integers(0, 12_000), partial=st.booleans())
     def deposit(self, amount: int, partial: bool) -> None:
         assert self.order is not None
         now = self._tick()
+        order = self.order
+        in_flight = any(
+            op.state is OperationState.PENDING
+            and op.kind in (OperationKind.DEPOSIT, OperationKind.REVERSAL)
+            for op in order.operations
+        )
+        # the full capture (amount 0) of a hold with nothing in flight is always allowed
+        expected = order.status is OrderStatus.APPROVED and not in_flight and amount == 0
         try:
-            value = self.order.check_deposit(amount, partial_allowed=partial)
+            value = order.check_deposit(amount, partial_allowed=partial)
         except GatewayError:
+            assert not expected, "a full capture of a hold was refused"
             return
-        self.order.reserve(OperationKind.DEPOSIT, self._id(), value, now)
+        order.reserve(OperationKind.DEPOSIT, self._id(), value, now)
 
     @precondition(lambda self: self.order is not None)
     @rule(allowed=st.booleans(), late=st.booleans())
@@ -99,9 +159,19 @@ class OrderMachine(RuleBasedStateMachine):
         assert self.order is not None
         now = self._tick()
         expected = self.order.totals.refundable if guard else None
+        allowed = (
+            amount == 0
+            and self.order.status in (OrderStatus.DEPOSITED, OrderStatus.REFUNDED)
+            and self.order.totals.refundable > 0
+            and not any(
+                op.state is OperationState.PENDING and op.kind is OperationKind.REVERSAL
+                for op in self.order.operations
+            )
+        )
         try:
             value = self.order.check_refund(amount, expected)
         except GatewayError:
+            assert not allowed, "a refund of what is left was refused"
             return
         assert 0 < value <= self.order.totals.refundable
         self.order.reserve(OperationKind.REFUND, self._id(), value, now)
@@ -124,16 +194,44 @@ class OrderMachine(RuleBasedStateMachine):
     @rule()
     def decline(self) -> None:
         assert self.order is not None
+        allowed = self.order.status is OrderStatus.ACS or (
+            self.order.status is OrderStatus.CREATED and not self.order.authorizing
+        )
         try:
             self.order.decline(self._tick())
         except GatewayError:
+            assert not allowed, "an unpaid order could not be declined"
             return
+        assert allowed
+        assert self.order.status is OrderStatus.DECLINED
 
     @precondition(lambda self: self.order is not None)
     @rule()
     def time_passes(self) -> None:
         assert self.order is not None
+        authorizing = self.order.authorizing
+        status = self.order.status
         self.order.expire(self._tick(2_000_000))
+        if authorizing:  # the clock never overrules an acquirer holding the card
+            assert self.order.status is status
+        elif status in (OrderStatus.CREATED, OrderStatus.ACS):
+            assert self.order.status is OrderStatus.DECLINED
+
+    @invariant()
+    def an_open_authorization_means_a_payment_in_progress(self) -> None:
+        order = self.order
+        if order is None:
+            return
+        pending = [
+            op
+            for op in order.operations
+            if op.kind is OperationKind.AUTHORIZATION and op.state is OperationState.PENDING
+        ]
+        assert len(pending) <= 1
+        if order.status is OrderStatus.ACS:
+            assert pending and pending[0].sent_at is None  # the buyer, not the acquirer
+        elif pending:
+            assert order.status is OrderStatus.CREATED and order.authorizing
 
     @invariant()
     def money_is_consistent(self) -> None:
