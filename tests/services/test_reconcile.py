@@ -149,16 +149,17 @@ async def test_an_authorization_never_answered_is_paid_when_the_acquirer_says_ap
     merchant = await new_merchant(gateway)
     order_id = await pay_unanswered(gateway, merchant)
 
-    assert (await expiry.sweep(gateway)).reconciled == 0  # too young to ask about
+    await expiry.sweep(gateway)
+    assert (await load(gateway, order_id)).payment_in_progress  # too young to ask about
     clock.advance(AFTER_MS)
-    assert (await expiry.sweep(gateway)).reconciled == 1
+    assert (await expiry.sweep(gateway)).reconciled >= 1
 
     order = await load(gateway, order_id)
     assert order.status is OrderStatus.DEPOSITED
     assert order.approval_code == "S1Y2N3"
     assert order.auth_ref_num == "612345678901"
     assert await events_of(gateway, order_id) == [("deposited", 1)]
-    inquiry = acquirer.syncs[0]
+    (inquiry,) = [r for r in acquirer.syncs if r.order_id == order_id]
     assert inquiry.operation is OperationKind.AUTHORIZATION
     assert inquiry.operation_id == acquirer.seen[0].operation_id  # the idempotency key
     assert inquiry.masked_pan == "456396**1999"
@@ -275,7 +276,8 @@ async def test_a_refund_never_answered_is_refunded_when_the_acquirer_says_so(
     assert refunded.status is OrderStatus.REFUNDED
     assert refunded.totals.refunded == 2000
     assert ("refunded", 1) in await events_of(gateway, order.id)
-    assert acquirer.syncs[0].operation is OperationKind.REFUND
+    (inquiry,) = [r for r in acquirer.syncs if r.order_id == order.id]
+    assert inquiry.operation is OperationKind.REFUND
 
 
 async def test_a_deposit_never_answered_past_the_deadline_is_declined_and_the_hold_stays(
@@ -307,12 +309,16 @@ async def test_the_reconciler_never_races_a_call_still_within_its_timeout(
     gateway, clock = silent(services, acquirer)
     gateway = replace(gateway, policy=replace(gateway.policy, reconcile_after_ms=0))
     merchant = await new_merchant(gateway)
-    await pay_unanswered(gateway, merchant)
+    order_id = await pay_unanswered(gateway, merchant)
+
+    def asked() -> int:
+        return len([r for r in acquirer.syncs if r.order_id == order_id])
+
     await expiry.sweep(gateway)
-    assert acquirer.syncs == []  # younger than the acquirer timeout
+    assert asked() == 0  # younger than the acquirer timeout
     clock.advance(TIMEOUT_MS)
     await expiry.sweep(gateway)
-    assert len(acquirer.syncs) == 1
+    assert asked() == 1
 
 
 async def test_the_emulator_sync_answers_truthfully_from_the_gateways_record(
