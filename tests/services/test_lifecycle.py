@@ -302,3 +302,31 @@ def test_bank_day_follows_the_configured_zone_and_its_daylight_saving() -> None:
     assert lifecycle.bank_day_start(winter, "Europe/Berlin") == 1_705_273_200_000
     # the same instant is still the previous bank day in New York
     assert lifecycle.bank_day_start(summer, "America/New_York") == 1_719_720_000_000
+
+
+async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
+    services: Services,
+) -> None:
+    """``Capabilities``: a processor without partial captures/refunds or same-day reversal
+    of a payment is never sent one; the shop gets the same refusal as for a permission."""
+    acquirer = ScriptedAcquirer(
+        capabilities=Capabilities(
+            partial_deposit=False, partial_refund=False, reverse_deposited=False
+        )
+    )
+    gateway = with_acquirer(services, acquirer)
+    merchant = await new_merchant(services, "reverse-deposited")
+    hold = await paid_order(services, merchant, two_phase=True, amount=5000)
+    with pytest.raises(GatewayError) as partial:
+        await lifecycle.deposit(gateway, merchant, ref(hold), 3000)
+    assert partial.value.key == "partial_deposit_forbidden"
+    paid = await paid_order(services, merchant, amount=5000)
+    with pytest.raises(GatewayError) as part_refund:
+        await lifecycle.refund(gateway, merchant, ref(paid), RefundCommand(amount=1000))
+    assert part_refund.value.key == "partial_refund_unsupported"
+    with pytest.raises(GatewayError) as same_day:
+        await lifecycle.reverse(gateway, merchant, ref(paid))
+    assert same_day.value.key == "reverse_deposited_forbidden"
+    assert acquirer.calls == []
+    await lifecycle.refund(gateway, merchant, ref(paid), RefundCommand(amount=0))
+    assert acquirer.calls == [("refund", 5000)]

@@ -35,6 +35,7 @@ class Services:
     links: Links
     policy: Policy = field(default_factory=Policy)
     clock: Clock = field(default_factory=SystemClock)
+
     # derived on each use (two attributes each, cheap), so that a test or the sandbox
     # that swaps the clock or the acquirer is obeyed everywhere at once
     @property
