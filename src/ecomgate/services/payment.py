@@ -181,34 +181,9 @@ async def _record(
     now = services.clock.now_ms()
     async with services.uow.order(OrderRef(order_id=order_id), merchant=owner) as scope:
         order = scope.order
-        settled_meanwhile = order.operation(auth_id).state is not OperationState.PENDING
-        if not settled_meanwhile:
-            order.update_payment_system(result.payment_system)
-        if settled_meanwhile:
-            pass  # the reconciler learnt the outcome first: its record stands
-        elif result.outcome is Outcome.CHALLENGE and result.challenge is not None:
-            order.enter_acs(result.connector_ref)
-        elif result.outcome is Outcome.APPROVED:
-            order.authorization_approved(
-                now,
-                deposit_operation_id=ids.uuid7(now),
-                approval_code=result.approval_code or "",
-                auth_ref_num=result.auth_ref_num or "",
-                terminal_id=result.terminal_id or "",
-                eci=result.eci or "",
-                connector_ref=result.connector_ref,
-            )
-        elif result.outcome is Outcome.DECLINED:
-            order.authorization_declined(
-                now,
-                result.action_code,
-                owner.settings.max_attempts,
-                terminal_id=result.terminal_id or "",
-                auth_ref_num=result.auth_ref_num or "",
-                connector_ref=result.connector_ref,
-            )
-        else:  # unknown: never success; the reconciler will learn the outcome
-            order.authorization_unknown()
+        if order.operation(auth_id).state is OperationState.PENDING:
+            apply_answer(order, result, owner.settings.max_attempts, now)
+        # else the reconciler learnt the outcome first: its record stands
     if order.status is OrderStatus.ACS and result.challenge is not None:
         return PaymentResult(
             order, Next.ACS, challenge=result.challenge, term_url=services.links.term_url(language)
@@ -220,6 +195,36 @@ async def _record(
     if order.payment_in_progress:
         return _to_page(services, order, owner, Next.PROCESSING)
     return _to_page(services, order, owner, Next.RETRY)
+
+
+def apply_answer(order: Order, result: AuthorizationResult, max_attempts: int, now: int) -> None:
+    """The acquirer's answer to the order's open authorization, in the domain's terms (also
+    the reconciler's, once a status inquiry has told it)."""
+    if result.outcome is Outcome.CHALLENGE and result.challenge is not None:
+        order.enter_acs(result.connector_ref)
+        return
+    order.update_payment_system(result.payment_system)
+    if result.outcome is Outcome.APPROVED:
+        order.authorization_approved(
+            now,
+            deposit_operation_id=ids.uuid7(now),
+            approval_code=result.approval_code or "",
+            auth_ref_num=result.auth_ref_num or "",
+            terminal_id=result.terminal_id or "",
+            eci=result.eci or "",
+            connector_ref=result.connector_ref,
+        )
+    elif result.outcome is Outcome.DECLINED:
+        order.authorization_declined(
+            now,
+            result.action_code,
+            max_attempts,
+            terminal_id=result.terminal_id or "",
+            auth_ref_num=result.auth_ref_num or "",
+            connector_ref=result.connector_ref,
+        )
+    else:  # unknown: never success; the reconciler will learn the outcome
+        order.authorization_unknown()
 
 
 async def finish_3ds(

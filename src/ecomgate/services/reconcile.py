@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import logging
 
-from ecomgate.acquirers.base import Outcome, SyncRequest, SyncResult
-from ecomgate.domain import codes, ids
+from ecomgate.acquirers.base import AuthorizationResult, Outcome, SyncRequest, SyncResult
+from ecomgate.domain import codes
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.operations import Operation, OperationKind
 from ecomgate.domain.order import Order
 
 from .context import Services
+from .payment import apply_answer
 from .ports import PendingOperation
 from .uow import OrderRef
 
@@ -132,23 +133,14 @@ def _settle(order: Order, op: Operation, verdict: SyncResult, owner: Merchant, n
             connector_ref=verdict.connector_ref,
         )
         return
-    order.update_payment_system(verdict.payment_system)
-    if approved:
-        order.authorization_approved(
-            now,
-            deposit_operation_id=ids.uuid7(now),
-            approval_code=verdict.approval_code or "",
-            auth_ref_num=verdict.reference_number or "",
-            terminal_id=verdict.terminal_id or "",
-            eci=verdict.eci or "",
-            connector_ref=verdict.connector_ref,
-        )
-    else:
-        order.authorization_declined(
-            now,
-            verdict.action_code,
-            owner.settings.max_attempts,
-            terminal_id=verdict.terminal_id or "",
-            auth_ref_num=verdict.reference_number or "",
-            connector_ref=verdict.connector_ref,
-        )
+    answer = AuthorizationResult(
+        verdict.outcome,
+        verdict.action_code,
+        approval_code=verdict.approval_code,
+        auth_ref_num=verdict.reference_number,
+        terminal_id=verdict.terminal_id,
+        payment_system=verdict.payment_system,
+        eci=verdict.eci,
+        connector_ref=verdict.connector_ref,
+    )
+    apply_answer(order, answer, owner.settings.max_attempts, now)
