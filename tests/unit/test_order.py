@@ -97,3 +97,24 @@ def test_a_paid_order_never_expires() -> None:
     assert order.expire(NOW + 10**9) is False
     assert order.take_events() == []
     assert order.status is OrderStatus.DEPOSITED
+
+
+def test_the_brand_the_acquirer_reports_wins_over_the_bin_ranges() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    order.update_payment_system("MIR")
+    assert order.card is not None and order.card.payment_system == "MIR"
+    order.update_payment_system(None)  # no word from the acquirer: the BIN guess stays
+    assert order.card.payment_system == "MIR"
+
+
+def test_a_3ds_return_is_claimed_once_and_then_authorizes() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    order.enter_acs("acq-ref")
+    assert order.status is OrderStatus.ACS and not order.authorizing
+    assert order.operations[0].sent_at is None  # the buyer owes the next step, not the acquirer
+    order.claim_3ds_return(NOW + 5000)
+    assert order.authorizing and order.operations[0].sent_at == NOW + 5000
+    with pytest.raises(WrongState):
+        order.claim_3ds_return(NOW + 5001)

@@ -511,3 +511,28 @@ async def test_no_page_or_answer_ever_shows_a_full_pan(api: Api) -> None:
         bodies += [answer.text, status.text, legacy.text, form_page.text]
         assert all(pan not in body for body in bodies), bodies
         assert masked(pan) in status.text
+
+
+async def test_the_receipt_email_typed_on_the_page_is_kept_in_payer_data(api: Api) -> None:
+    order_id = await register(api)
+    answer = await api.call(
+        "processform",
+        MDORDER=order_id,
+        email="buyer@example.com",
+        **card("4563960122001999", "347"),
+    )
+    assert answer["errorCode"] == "0" and "redirect" in answer, answer
+    status = await api.status(order_id)
+    assert status["payerData"] == {"email": "buyer@example.com"}
+
+
+async def test_the_authorization_is_stored_once_on_its_ledger_row_with_the_connectors_ref(
+    api: Api, services: Services
+) -> None:
+    order_id = await register(api)
+    await pay(api, order_id, "4563960122001999", "347")
+    order = await stored_order(services, order_id)
+    auth = approved_authorizations(order.operations)[0]
+    # the authorization's fields live on its ledger row, with the connector's reference
+    assert auth.connector_ref == f"EMU-{auth.id}"
+    assert order.approval_code == auth.approval_code and len(order.approval_code) == 6
