@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import codes
+from .cards import UNKNOWN as UNKNOWN_SYSTEM
 from .codes import OrderStatus
 from .errors import InvalidParameter, OperationForbidden, WrongState
 from .events import OrderEvent
@@ -250,7 +251,9 @@ class Order:
 
     def update_payment_system(self, payment_system: str | None) -> None:
         """The acquirer knows the card's brand better than the BIN ranges do."""
-        if payment_system and self.card is not None and payment_system != self.card.payment_system:
+        if not payment_system or payment_system == UNKNOWN_SYSTEM or self.card is None:
+            return
+        if payment_system != self.card.payment_system:
             self.card = replace(self.card, payment_system=payment_system)
 
     def authorization_approved(
