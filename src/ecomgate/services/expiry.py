@@ -51,7 +51,7 @@ async def sweep(services: Services, *, limit: int = BATCH) -> SweepReport:
     now = services.clock.now_ms()
     async with services.uow.transaction() as repos:
         due = await repos.orders.due(now, limit)
-    holds: list[tuple[Order, Operation]] = []
+    holds: list[tuple[Order, Operation, Merchant]] = []
     expired = 0
     for order_id in due:
         async with services.uow.order(OrderRef(order_id=order_id)) as scope:
@@ -61,12 +61,12 @@ async def sweep(services: Services, *, limit: int = BATCH) -> SweepReport:
                 # the PENDING record takes the order off the queue before the acquirer is
                 # asked, so no other sweeper repeats it
                 op = order.reserve(kind, ids.uuid7(now), order.totals.approved_amount, now)
-                holds.append((order, op))
+                holds.append((order, op, scope.owner))
         if scope.expired_on_load:
             expired += 1
     deposited = reversed_ = 0
-    for order, op in holds:
-        await send(services, order, op)
+    for order, op, owner in holds:
+        await send(services, order, op, owner)
         if op.kind is OperationKind.DEPOSIT:
             deposited += 1
         else:

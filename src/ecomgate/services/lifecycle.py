@@ -64,19 +64,21 @@ def operation_request(order: Order, op: Operation) -> OperationRequest:
     )
 
 
-async def send(services: Services, order: Order, op: Operation) -> Order:
+async def send(services: Services, order: Order, op: Operation, owner: Merchant) -> Order:
     """Ask the acquirer about a reserved operation and record its answer (second unit of
     work).  An unknown answer leaves the operation PENDING for the reconciler."""
     result = await services.processing.operate(op.kind, operation_request(order, op))
-    return await record(services, order.id, op.id, result)
+    return await record(services, order.id, op.id, result, owner)
 
 
-async def record(services: Services, order_id: str, op_id: str, result: OperationResult) -> Order:
+async def record(
+    services: Services, order_id: str, op_id: str, result: OperationResult, owner: Merchant
+) -> Order:
     """Write the acquirer's answer (APPROVED or DECLINED) and the events it causes."""
     ref = OrderRef(order_id=order_id)
     if result.outcome not in (Outcome.APPROVED, Outcome.DECLINED):
-        return await services.uow.read(ref)
-    async with services.uow.order(ref) as scope:
+        return await services.uow.read(ref, merchant=owner)
+    async with services.uow.order(ref, merchant=owner) as scope:
         if scope.order.operation(op_id).state is not OperationState.PENDING:
             return scope.order  # the reconciler learnt the outcome first: its record stands
         scope.order.settle(
@@ -110,7 +112,7 @@ async def _run(
     """Reserve (unit of work 1), call the acquirer, record (unit of work 2)."""
     async with services.uow.order(ref, merchant=merchant) as scope:
         op = reserve(scope.order, services.clock.now_ms())
-    order = await send(services, scope.order, op)
+    order = await send(services, scope.order, op, merchant)
     return order, outcome(order, op.id)
 
 
