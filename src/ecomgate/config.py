@@ -64,7 +64,8 @@ class Settings:
     reconcile_deadline_ms: int = 900_000
     #: spec §8: register.do success carries no errorCode unless this is on
     register_success_error_code: bool = False
-    #: dates without zone in requests (expirationDate) are read in this zone (spec §8)
+    #: dates without zone in requests (expirationDate) are read in this zone (spec §8), and
+    #: it sets the bank day of same-day reversals (with its daylight saving)
     timezone: str = "Europe/Moscow"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,6 +96,21 @@ class Settings:
             "pg_command_timeout": self.pg_command_timeout,
             "pg_connect_timeout": self.pg_connect_timeout,
         }
+
+    def check(self) -> Settings:
+        """Refuse settings that would defeat the reconciler (raised at start-up)."""
+        if self.acquirer_timeout_ms <= 0:
+            raise ValueError("ECOMGATE_ACQUIRER_TIMEOUT_MS must be positive")
+        if self.reconcile_after_ms < 0:
+            raise ValueError("ECOMGATE_RECONCILE_AFTER_MS must not be negative")
+        first_look = max(self.reconcile_after_ms, self.acquirer_timeout_ms)
+        if self.reconcile_deadline_ms <= first_look:
+            raise ValueError(
+                "ECOMGATE_RECONCILE_DEADLINE_MS must be longer than the first look at an "
+                f"unknown answer ({first_look} ms: the larger of ECOMGATE_RECONCILE_AFTER_MS "
+                "and ECOMGATE_ACQUIRER_TIMEOUT_MS), or nothing could be asked before it"
+            )
+        return self
 
     def policy(self) -> Policy:
         return Policy(
@@ -143,4 +159,4 @@ def from_env() -> Settings:
         reconcile_deadline_ms=_env_int("ECOMGATE_RECONCILE_DEADLINE_MS", 900_000),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),
-    )
+    ).check()

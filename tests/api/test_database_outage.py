@@ -140,6 +140,10 @@ async def test_the_api_answers_error_7_fast_while_the_database_is_gone_and_recov
         assert page.status_code == 503
         assert "temporarily unavailable" in page.text
         assert 'http-equiv="refresh"' in page.text
+        # ... and so does a buyer coming back from the 3-D Secure page
+        back = await http.post("/payment/rest/finish3ds.do?lang=en", data={"MD": order_id})
+        assert back.status_code == 503
+        assert "temporarily unavailable" in back.text
 
         # a burst of calls while down: every one answered, none hangs
         bodies = await asyncio.wait_for(

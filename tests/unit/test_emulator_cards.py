@@ -10,9 +10,13 @@ from ecomgate.acquirers.base import (
     AuthorizationRequest,
     CardData,
     Outcome,
+    SyncRequest,
     ThreeDSCompletion,
 )
 from ecomgate.acquirers.emulator import EmulatorAcquirer
+from ecomgate.acquirers.emulator.cards_table import TEST_CARDS
+from ecomgate.domain import cards
+from ecomgate.domain.operations import OperationKind
 
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
 
@@ -345,3 +349,49 @@ async def test_3ds_tokens_carry_the_masked_pan_only_never_the_pan_or_cvc(
         assert "4111111111111111" not in json.dumps(claims)
         assert "123" not in [str(value) for value in claims.values()]
     assert emulator.read_pa_req(challenge.pa_req, challenge.md)["pan"] == "411111**1111"
+
+
+@pytest.mark.parametrize("pan", sorted(TEST_CARDS))
+@pytest.mark.parametrize(("force_3ds", "skip_3ds"), [(False, False), (True, False), (False, True)])
+async def test_sync_tells_what_authorize_answered_for_every_card_without_a_challenge(
+    emulator: EmulatorAcquirer, pan: str, force_3ds: bool, skip_3ds: bool
+) -> None:
+    """The reconciler's view of a lost answer agrees with the answer itself: derived from
+    the gateway's record (masked card, expiry, features), never from memory."""
+    card = TEST_CARDS[pan]
+    request = request_for(pan, card.cvc, force_3ds=force_3ds, skip_3ds=skip_3ds)
+    answer = await emulator.authorize(request)
+    inquiry = SyncRequest(
+        operation=OperationKind.AUTHORIZATION,
+        operation_id=request.operation_id,
+        order_id=request.order_id,
+        amount=request.amount,
+        currency=request.currency,
+        masked_pan=cards.mask_pan(pan),
+        expiration="203012",
+        force_3ds=force_3ds,
+        skip_3ds=skip_3ds,
+    )
+    synced = await emulator.sync(inquiry)
+    if answer.outcome is Outcome.CHALLENGE:
+        assert not synced.found  # what the buyer typed at the ACS is unknown to it
+        return
+    assert (synced.outcome, synced.action_code, synced.eci) == (
+        answer.outcome,
+        answer.action_code,
+        answer.eci,
+    )
+
+
+async def test_sync_of_an_expired_card_is_declined_with_101(emulator: EmulatorAcquirer) -> None:
+    inquiry = SyncRequest(
+        operation=OperationKind.AUTHORIZATION,
+        operation_id="op-1",
+        order_id="o-1",
+        amount=100,
+        currency="643",
+        masked_pan="456396**1999",
+        expiration="202001",
+    )
+    synced = await emulator.sync(inquiry)
+    assert (synced.outcome, synced.action_code) == (Outcome.DECLINED, 101)

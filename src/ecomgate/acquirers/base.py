@@ -163,6 +163,9 @@ class SyncRequest:
     expiration: str = ""  # YYYYMM
     #: authorizations: the buyer had been through 3-D Secure
     three_ds: bool = False
+    #: authorizations: the order's FORCE_TDS / FORCE_SSL features, as sent with it
+    force_3ds: bool = False
+    skip_3ds: bool = False
     #: deposits, reversals, refunds: the authorization they follow
     authorization_ref: str | None = None
 

@@ -2,7 +2,8 @@
 
 - ``Store`` opens a transaction over per-aggregate repositories (``Repositories``: orders,
   merchants, outbox, secrets), implemented for SQLite and PostgreSQL in
-  ``ecomgate.storage``.  Use cases reach it only through the unit of work (``uow.py``).
+  ``ecomgate.storage``.  Orders and their events are reached only through the unit of work
+  (``uow.py``); the authenticator reads merchants with a transaction of its own.
 - ``Links`` builds every URL the gateway hands out; the web layer implements it, so no
   service or connector formats a URL.
 - ``Clock`` is injectable so that tests and the sandbox can move time.
@@ -95,8 +96,9 @@ class OrderRepository(Protocol):
         updated)."""
 
     async def due(self, now: int, limit: int) -> list[str]:
-        """Ids of orders whose lifetime or auto-completion/-reversal time has come, claimed
-        so that concurrent sweepers never pick the same row (SKIP LOCKED)."""
+        """Ids of orders whose lifetime or auto-completion/-reversal time has come.  SKIP
+        LOCKED passes over rows another transaction holds; a sweeper re-checks every order
+        under its row lock, so two sweepers that pick the same one never repeat a change."""
 
     async def awaiting_acquirer(
         self, now: int, sent_before: int, limit: int

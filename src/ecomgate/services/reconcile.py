@@ -28,7 +28,7 @@ from ecomgate.domain.order import Order
 
 from .context import Services
 from .payment import apply_answer
-from .ports import PendingOperation
+from .ports import DatabaseUnavailable, PendingOperation
 from .uow import OrderRef
 
 log = logging.getLogger("ecomgate.reconciler")
@@ -48,6 +48,8 @@ async def reconcile(services: Services, *, limit: int = 100) -> int:
     for item in pending:
         try:
             settled += await _reconcile(services, item)
+        except DatabaseUnavailable:
+            raise  # the sweeper reports an outage once per pass
         except GatewayError as exc:  # e.g. the order changed under us; next pass retries
             log.warning("reconciling %s of order %s: %s", item.operation_id, item.order_id, exc)
     return settled
@@ -66,6 +68,8 @@ def sync_request(order: Order, op: Operation) -> SyncRequest:
         masked_pan=card.masked_pan if card else "",
         expiration=card.expiration if card else "",
         three_ds=op.three_ds,
+        force_3ds="FORCE_TDS" in order.features,
+        skip_3ds="FORCE_SSL" in order.features,
         authorization_ref=auth.connector_ref if auth and op is not auth else None,
     )
 

@@ -6,9 +6,11 @@ several gateway processes sharing the secret behave as one emulator.
 Its status inquiry (``sync``) is truthful without remembering anything: every request the
 emulator receives is processed, and its answer is a function of what the request carried.
 So ``sync`` derives the answer again from the gateway's own record of the operation (the
-masked card and amount of an authorization, the operation kind), and answers "never
-received" for what cannot be derived: the end of a 3-D Secure challenge (the emulator does
-not know what the buyer typed at the ACS).
+masked card, its expiry and the order's FORCE_TDS/FORCE_SSL features for an authorization;
+the kind and the fault knob for the others), and answers "never received" for what cannot
+be derived: the end of a 3-D Secure challenge (the emulator does not know what the buyer
+typed at the ACS).  One thing the record lacks is the CVC (never stored): a test card sent
+with a wrong CVC, whose answer was lost, syncs as its card's usual outcome.
 """
 
 from __future__ import annotations
@@ -190,34 +192,29 @@ class EmulatorAcquirer:
             )
         test_card = lookup_masked(request.masked_pan)
         scenario = test_card.scenario if test_card else Scenario.APPROVE
+        system = cards.payment_system(request.masked_pan.replace("*", "0"))
+        ref = _ref(request.operation_id)
+        if _expired(request.expiration, self._clock()):
+            return _as_sync(self._declined(EXPIRED_CARD, system, "sync: expired card", ref))
+        three_ds_stage = scenario in (
+            Scenario.CHALLENGE,
+            Scenario.FRICTIONLESS_APPROVE,
+            Scenario.THREE_DS_DECLINE,
+        )
+        if request.skip_3ds and not request.force_3ds and three_ds_stage:
+            approved = self._approved(system, eci_for(system, "none"), "sync: approved", ref)
+            return _as_sync(approved)
         if request.three_ds or scenario is Scenario.CHALLENGE:
             # the outcome hung on the buyer's answer at the ACS, which the emulator never saw
             return SyncResult(Outcome.DECLINED, AUTHENTICATION_FAILED, found=False)
-        system = cards.payment_system(request.masked_pan.replace("*", "0"))
         code = test_card.action_code if test_card else APPROVED
-        if scenario in (Scenario.DECLINE, Scenario.THREE_DS_DECLINE):
-            rrn = self._rrn() if scenario is Scenario.DECLINE else None
-            return SyncResult(
-                Outcome.DECLINED,
-                code,
-                reference_number=rrn,
-                terminal_id=self.terminal_id,
-                payment_system=system,
-                connector_ref=_ref(request.operation_id),
-                message="sync: declined",
-            )
-        authentication = "attempt" if scenario is Scenario.FRICTIONLESS_APPROVE else "none"
-        return SyncResult(
-            Outcome.APPROVED,
-            APPROVED,
-            approval_code=self._approval_code(),
-            reference_number=self._rrn(),
-            terminal_id=self.terminal_id,
-            eci=eci_for(system, authentication),
-            payment_system=system,
-            connector_ref=_ref(request.operation_id),
-            message="sync: approved",
-        )
+        if scenario is Scenario.THREE_DS_DECLINE:
+            return _as_sync(self._declined(code, system, "sync: declined", ref, rrn=False))
+        if scenario is Scenario.DECLINE:
+            return _as_sync(self._declined(code, system, "sync: declined", ref))
+        attempt = scenario is Scenario.FRICTIONLESS_APPROVE or request.force_3ds
+        authentication = "attempt" if attempt else "none"
+        return _as_sync(self._approved(system, eci_for(system, authentication), "sync", ref))
 
     # --- the emulated ACS (used by ``acs.py``) -------------------------------------------
 
@@ -391,3 +388,24 @@ def _ref(operation_id: str) -> str:
     """The emulator's transaction reference: derived from the gateway's operation id (its
     idempotency key), so a repeated request gets the same one."""
     return f"EMU-{operation_id}"
+
+
+def _as_sync(result: AuthorizationResult) -> SyncResult:
+    return SyncResult(
+        result.outcome,
+        result.action_code,
+        approval_code=result.approval_code,
+        reference_number=result.auth_ref_num,
+        terminal_id=result.terminal_id,
+        eci=result.eci,
+        payment_system=result.payment_system,
+        connector_ref=result.connector_ref,
+        message=result.message,
+    )
+
+
+def _expired(expiration: str, now: datetime) -> bool:
+    """``YYYYMM`` as the order records it; unreadable counts as not expired."""
+    if len(expiration) != 6 or not expiration.isdigit():
+        return False
+    return cards.is_expired(int(expiration[:4]), int(expiration[4:]), now)

@@ -167,6 +167,8 @@ async def finish_3ds(request: Request) -> Response:
     lang = request.query_params.get("lang")
     try:
         result = await payment.finish_3ds(services, md, pa_res, lang)
+    except DatabaseUnavailable:
+        raise  # the outage page, which retries by itself (``_survives_outage``)
     except GatewayError:
         t = i18n.strings(lang)
         return _html(
