@@ -394,9 +394,9 @@ async def test_paymentorder_needs_the_card_payment_api_permission(
     try:
         order_id = await register(plain)
         answer = await pay(plain, order_id, "4563960122001999", "347")
-        # refused inside authentication, before the merchant's language (en) is taken up
+        # refused in the merchant's language (en), like every refusal once it is known
         method = "/payment/rest/paymentorder.do"
-        assert_error(answer, "5", "operation_forbidden", "ru", method=method)
+        assert_error(answer, "5", "operation_forbidden", "en", method=method)
         assert (await plain.status(order_id))["orderStatus"] == 0
     finally:
         await plain.aclose()

@@ -70,12 +70,13 @@ class ApiCall:
         else:
             raise AccessDenied()
         merchant = await self.authenticator.acting_as(merchant, self.param("merchantLogin") or "")
-        if permission is not None and not merchant.may(permission):
-            raise GatewayError(5, "operation_forbidden", method=self.request.url.path)
         self.merchant = merchant
         if not self._explicit_language() or self.language not in MESSAGE_LANGUAGES:
             # spec §7: messages in ru and en; other codes fall back to the merchant default
             self.language = merchant.settings.language
+        # refused in the merchant's language, like every other refusal once it is known
+        if permission is not None and not merchant.may(permission):
+            raise GatewayError(5, "operation_forbidden", method=self.request.url.path)
         return merchant
 
     def _explicit_language(self) -> bool:
