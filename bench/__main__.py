@@ -22,13 +22,13 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.support import free_port, start_gateway
 
 from ecomgate import storage
 from ecomgate.services import merchants
 from ecomgate.services.context import Policy, Services
 from ecomgate.storage import migrate
+from ecomgate.testing.postgres import create_pg_database, drop_pg_database
+from ecomgate.testing.processes import free_port, start_gateway
 
 LUA = """
 wrk.method = "POST"

@@ -9,10 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ecomgate.domain import codes
-from ecomgate.web import buyer_texts
-from ecomgate.web.payment_page import i18n
-
-from .demo_flow import (
+from ecomgate.testing.demo_flow import (
     LIMIT_CARD,
     WRONG_ACS_PASSWORD,
     Demo,
@@ -24,6 +21,8 @@ from .demo_flow import (
     pay,
     press_pay,
 )
+from ecomgate.web import buyer_texts
+from ecomgate.web.payment_page import i18n
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """The redirect integration as a buyer walks it: the demo process, the browser, the steps.
 
 Shared by the browser tests (``tests/browser``) and ``scripts/screenshots.py``; nothing here
-depends on pytest.  ``ecomgate demo`` runs the gateway and the demo shop in one process; the
+depends on pytest (Playwright comes with the ``dev`` extra).  ``ecomgate demo`` runs the gateway and the demo shop in one process; the
 steps below drive Debian's Chromium through Playwright's sync API.
 """
 
@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 
 from ecomgate.cli import DEMO_LOGIN, DEMO_PASSWORD
 
-from ..support import free_port, stop_process
+from .processes import free_port, stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
