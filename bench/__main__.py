@@ -29,6 +29,7 @@ from ecomgate.services.context import Policy, Services
 from ecomgate.storage import migrate
 from ecomgate.testing.postgres import create_pg_database, drop_pg_database
 from ecomgate.testing.processes import free_port, start_gateway
+from ecomgate.web.links import WebLinks
 
 LUA = """
 wrk.method = "POST"
@@ -71,7 +72,13 @@ def start_bare() -> tuple[subprocess.Popen[bytes], str]:
 
 async def make_merchant(url: str) -> None:
     store = await storage.open_store(url)
-    services = Services(store=store, acquirer=None, policy=Policy())  # type: ignore[arg-type]
+    # creating a merchant reaches neither an acquirer nor a link
+    services = Services(
+        store=store,
+        acquirer=None,  # type: ignore[arg-type]
+        links=WebLinks("http://127.0.0.1"),
+        policy=Policy(),
+    )
     await merchants.create_merchant(services, login="bench-api", password="bench-password")
     await store.close()
 
