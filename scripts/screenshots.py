@@ -2,8 +2,9 @@
 
 Usage:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
-Starts ``ecomgate demo`` on free ports with a throw-away SQLite database, walks the same steps
-as the browser tests (``ecomgate.testing.demo_flow``) in headless Chromium and writes:
+Starts ``ecomgate demo`` on ports the system picks, with a throw-away SQLite database, walks
+the same steps as the browser tests (``ecomgate.testing.demo_flow``) in headless Chromium and
+writes:
 
   page-desktop.png         the card form, 1280 px wide, filled in
   page-mobile.png          the card form on a 360 px wide phone

@@ -1,30 +1,25 @@
-"""An ``ecomgate serve`` process on a port the system picks, and stopping processes."""
+"""An ``ecomgate serve`` process on a port the system picks (``--port 0 --port-file``: no
+free-port guess that another process could take meanwhile), waiting for a server process to
+come up, and stopping processes."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 #: the gateway secret (``ECOMGATE_SECRET_KEY``) of the servers started here; tests sign
 #: tokens in-process with it too
 TEST_SECRET = "test-secret"
-
-
-def free_port() -> int:
-    """A port that was free a moment ago (bind, read, release): racy, so no test uses it.
-    Kept (moved from tests/support.py) for ``bench`` and ``demo_flow`` until ``ecomgate demo``
-    takes ``--port 0``."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -80,25 +75,55 @@ def start_gateway(
             stderr=subprocess.STDOUT,
         )
     gateway = GatewayProcess("", database_url, process, log_path)
-    deadline = time.monotonic() + 30
     try:
-        while not port_file.exists():
-            if process.poll() is not None:
-                raise RuntimeError(f"gateway exited at start:\n{gateway.log()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gateway never reported its port:\n{gateway.log()}")
-            time.sleep(0.02)
-        gateway.base_url = f"http://127.0.0.1:{int(port_file.read_text())}"
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"gateway exited at start:\n{gateway.log()}")
-            try:
-                if httpx.get(f"{gateway.base_url}/health", timeout=1).status_code == 200:
-                    return gateway
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"gateway did not become healthy within 30 s:\n{gateway.log()}")
+        started = Startup("gateway", process, gateway.log)
+        gateway.base_url = f"http://127.0.0.1:{int(started.port_file(port_file))}"
+        started.answering(f"{gateway.base_url}/health")
+        return gateway
     except BaseException:
         gateway.stop()
         raise
+
+
+class Startup:
+    """Waiting for a just started server process: for the file its ``--port-file`` option
+    writes (whole, then renamed), then for its URLs to answer; it fails with the process's
+    log when the process exits first or ``timeout`` seconds pass."""
+
+    def __init__(
+        self,
+        what: str,
+        process: subprocess.Popen[bytes],
+        log: Callable[[], str],
+        *,
+        timeout: float = 30,
+    ) -> None:
+        self.what, self.process, self.log, self.timeout = what, process, log, timeout
+        self.deadline = time.monotonic() + timeout
+
+    def _check(self, waiting_for: str) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.what} exited at start:\n{self.log()}")
+        if time.monotonic() > self.deadline:
+            raise RuntimeError(
+                f"{self.what}: {waiting_for} not within {self.timeout} s:\n{self.log()}"
+            )
+
+    def port_file(self, path: Path) -> Any:
+        """The port file's content, parsed as JSON (``serve``: a number; ``demo``: an object)."""
+        while not path.exists():
+            self._check("no port file")
+            time.sleep(0.02)
+        return json.loads(path.read_text())
+
+    def answering(self, *urls: str) -> None:
+        """Each of ``urls`` answers a GET with 200."""
+        for url in urls:
+            while True:
+                self._check(f"{url} not answering")
+                try:
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.02)
