@@ -127,22 +127,38 @@ def serve(
         f"(database: {settings.resolved_database_url.split('://')[0]}, "
         f"public URL: {settings.resolved_public_url})"
     )
-    where: dict[str, Any] = (
-        {"fd": listening.fileno()}
-        if listening is not None
-        else {"host": settings.host, "port": settings.port}
-    )
-    uvicorn.run(
-        "ecomgate.web.app:app_from_env",
-        factory=True,
-        **where,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_level=settings.log_level,
-        access_log=False,
-        loop="auto",
-        http="auto",
-        timeout_graceful_shutdown=5,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "workers": settings.workers if settings.workers > 1 else None,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "loop": "auto",
+        "http": "auto",
+        "timeout_graceful_shutdown": 5,
+    }
+    if listening is None:
+        uvicorn.run(
+            "ecomgate.web.app:app_from_env", host=settings.host, port=settings.port, **options
+        )
+    else:
+        _serve_on(listening, uvicorn.Config("ecomgate.web.app:app_from_env", **options))
+
+
+def _serve_on(listening: socket.socket, config: Any) -> None:
+    """uvicorn (and its worker processes) on the socket bound here.  The socket object
+    itself is handed over, not its descriptor (``uvicorn.run(fd=...)``): uvicorn takes a
+    descriptor for a Unix socket, so asyncio leaves TCP_NODELAY off on the connections and
+    every keep-alive answer waits out the client's delayed ACK (~40 ms, ~180 req/s)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if config.workers > 1:
+        Multiprocess(config, sockets=[listening]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[listening])
+    if not server.started:
+        sys.exit(3)  # uvicorn's own exit status for a failed start
 
 
 def _listen(host: str, port: int) -> socket.socket:
