@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,13 +23,14 @@ import time
 from pathlib import Path
 
 import httpx
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.support import free_port, start_gateway
 
 from ecomgate import storage
 from ecomgate.services import merchants
 from ecomgate.services.context import Policy, Services
 from ecomgate.storage import migrate
+from ecomgate.testing.postgres import create_pg_database, drop_pg_database
+from ecomgate.testing.processes import start_gateway
+from ecomgate.web.links import WebLinks
 
 LUA = """
 wrk.method = "POST"
@@ -54,24 +56,38 @@ def wrk(url: str, body: str, seconds: int, connections: int) -> float:
 
 
 def start_bare() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    """The bare app under uvicorn on a socket bound here to port 0 (the system picks the
+    port) and handed to the child (``bench.bare_app FD``), so no other process can take it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(2048)
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare_app", str(sock.fileno())],
+            pass_fds=(sock.fileno(),),
+        )  # fmt: skip
+    # the child has its own copy of the socket
     for _ in range(100):
+        if proc.poll() is not None:
+            raise RuntimeError("bare app exited at start")
         try:
             httpx.post(f"{base}/payment/rest/x.do", timeout=1)
             return proc, base
         except httpx.HTTPError:
             time.sleep(0.1)
+    proc.terminate()
     raise RuntimeError("bare app did not start")
 
 
 async def make_merchant(url: str) -> None:
     store = await storage.open_store(url)
-    services = Services(store=store, acquirer=None, policy=Policy())  # type: ignore[arg-type]
+    # creating a merchant reaches neither an acquirer nor a link
+    services = Services(
+        store=store,
+        acquirer=None,  # type: ignore[arg-type]
+        links=WebLinks("http://127.0.0.1"),
+        policy=Policy(),
+    )
     await merchants.create_merchant(services, login="bench-api", password="bench-password")
     await store.close()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from ecomgate.web import buyer_texts  # noqa: E402
 from ecomgate.web.payment_page import i18n, rendering  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -84,7 +85,7 @@ def pages() -> dict[str, tuple[str, dict[str, object]]]:
             "payment.html",
             {
                 **pay,
-                "error": i18n.decline_message(116, lang),
+                "error": buyer_texts.decline_message(116, lang),
                 "order": sample_order(lang, currency="840", amount=2000, email="a@b.example"),
             },
         )
@@ -96,7 +97,7 @@ def pages() -> dict[str, tuple[str, dict[str, object]]]:
             ctx = {
                 **common,
                 "kind": kind,
-                "message": i18n.decline_message(116, lang) if kind == "declined" else "",
+                "message": buyer_texts.decline_message(116, lang) if kind == "declined" else "",
                 "order": None if kind == "not_found" else sample_order(lang),
                 "return_url": "/shop/return",
                 "lang_urls": {"en": f"result_{kind}_en.html", "ru": f"result_{kind}_ru.html"},
@@ -189,7 +190,10 @@ def screenshots(out_dir: Path, names: list[str]) -> None:
                 page.type("#cardholder", "test cardholder")
                 page.locator("#cardholder").blur()
                 answers.append(
-                    {"errorCode": "0", "displayErrorMessage": i18n.decline_message(71015, "en")}
+                    {
+                        "errorCode": "0",
+                        "displayErrorMessage": buyer_texts.decline_message(71015, "en"),
+                    }
                 )
                 page.click("#pay-button")
                 page.wait_for_timeout(300)

@@ -2,8 +2,9 @@
 
 Usage:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
-Starts ``ecomgate demo`` on free ports with a throw-away SQLite database, walks the same steps
-as the browser tests (``tests/browser/demo_flow.py``) in headless Chromium and writes:
+Starts ``ecomgate demo`` on ports the system picks, with a throw-away SQLite database, walks
+the same steps as the browser tests (``ecomgate.testing.demo_flow``) in headless Chromium and
+writes:
 
   page-desktop.png         the card form, 1280 px wide, filled in
   page-mobile.png          the card form on a 360 px wide phone
@@ -26,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "src"))  # also from a checkout without `pip install -e .`
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-from tests.browser.demo_flow import (  # noqa: E402
+
+from ecomgate.testing.demo_flow import (  # noqa: E402
     ACS_PAGE,
     DESKTOP,
     MOBILE,

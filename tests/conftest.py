@@ -6,32 +6,30 @@ so its tests run once; ``tests/services`` and ``tests/api`` run on both engines.
 Every storage-touching test runs once on SQLite and once on PostgreSQL (the ``engine``
 parameter).  PostgreSQL is the server at 127.0.0.1:5432 (override with
 ``ECOMGATE_TEST_PG_URL``); each test session gets a fresh database there and drops it at the
-end.  Where no PostgreSQL is reachable the PostgreSQL half is skipped with the reason — except
+end (``ecomgate.testing.postgres``).  Where no PostgreSQL is reachable the PostgreSQL half is skipped with the reason — except
 under CI (``CI`` set), where that is a failure: CI must run both engines.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 
 from ecomgate import storage
 from ecomgate.services.context import Services
 from ecomgate.storage import migrate
-
-from .support import (
-    Api,
-    GatewayProcess,
-    MerchantCredentials,
-    make_merchant,
-    services_on,
-    start_gateway,
+from ecomgate.testing.postgres import (
+    PG_ADMIN_URL,
+    create_pg_database,
+    drop_pg_database,
+    pg_problem,
 )
+from ecomgate.testing.processes import GatewayProcess, start_gateway
+
+from .support import Api, MerchantCredentials, make_merchant, services_on
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -40,57 +38,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
-PG_ADMIN_URL = os.environ.get("ECOMGATE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
-
-
-def _pg_reachable() -> str | None:
-    async def probe() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:
-        return f"{exc.__class__.__name__}: {exc}"
-    return None
-
-
 def require_postgres() -> None:
     """Skip (on a laptop) or fail (in CI) when no PostgreSQL answers."""
-    problem = _pg_reachable()
+    problem = pg_problem()
     if problem is None:
         return
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {problem}")
     pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL} ({problem}); set ECOMGATE_TEST_PG_URL")
-
-
-def create_pg_database() -> str:
-    name = f"ecomgate_test_{uuid.uuid4().hex[:12]}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    base, _, _ = PG_ADMIN_URL.rpartition("/")
-    return f"{base}/{name}"
-
-
-def drop_pg_database(url: str) -> None:
-    name = url.rpartition("/")[2]
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
 
 
 def fresh_database(engine: str, tmp_dir: str) -> str:

@@ -127,22 +127,38 @@ def serve(
         f"(database: {settings.resolved_database_url.split('://')[0]}, "
         f"public URL: {settings.resolved_public_url})"
     )
-    where: dict[str, Any] = (
-        {"fd": listening.fileno()}
-        if listening is not None
-        else {"host": settings.host, "port": settings.port}
-    )
-    uvicorn.run(
-        "ecomgate.web.app:app_from_env",
-        factory=True,
-        **where,
-        workers=settings.workers if settings.workers > 1 else None,
-        log_level=settings.log_level,
-        access_log=False,
-        loop="auto",
-        http="auto",
-        timeout_graceful_shutdown=5,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "workers": settings.workers if settings.workers > 1 else None,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "loop": "auto",
+        "http": "auto",
+        "timeout_graceful_shutdown": 5,
+    }
+    if listening is None:
+        uvicorn.run(
+            "ecomgate.web.app:app_from_env", host=settings.host, port=settings.port, **options
+        )
+    else:
+        _serve_on(listening, uvicorn.Config("ecomgate.web.app:app_from_env", **options))
+
+
+def _serve_on(listening: socket.socket, config: Any) -> None:
+    """uvicorn (and its worker processes) on the socket bound here.  The socket object
+    itself is handed over, not its descriptor (``uvicorn.run(fd=...)``): uvicorn takes a
+    descriptor for a Unix socket, so asyncio leaves TCP_NODELAY off on the connections and
+    every keep-alive answer waits out the client's delayed ACK (~40 ms, ~180 req/s)."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if config.workers > 1:
+        Multiprocess(config, sockets=[listening]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[listening])
+    if not server.started:
+        sys.exit(3)  # uvicorn's own exit status for a failed start
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -160,11 +176,12 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _write_port_file(path: str, port: int) -> None:
-    """Written whole, then renamed: a reader never sees a half-written number."""
+def _write_port_file(path: str, content: int | dict[str, int]) -> None:
+    """The port (``serve``: the number; ``demo``: a JSON object), written whole and then
+    renamed: a reader never sees a half-written file."""
     tmp = f"{path}.tmp"
     with open(tmp, "w") as out:
-        out.write(f"{port}\n")
+        out.write(f"{json.dumps(content)}\n")
     os.replace(tmp, path)
 
 
@@ -308,10 +325,25 @@ async def _ensure_demo_merchant(services: Services) -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="Gateway port [ECOMGATE_PORT, 8080]")
-@click.option("--shop-port", type=int, default=8081, show_default=True, help="Demo shop port")
+@click.option(
+    "--port", type=int, default=None, help="Gateway port [ECOMGATE_PORT, 8080]; 0: any free port"
+)
+@click.option(
+    "--shop-port",
+    type=int,
+    default=8081,
+    show_default=True,
+    help="Demo shop port; 0: any free port",
+)
 @click.option("--host", default=None, help="Interface for both [ECOMGATE_HOST, 127.0.0.1]")
-def demo(port: int | None, shop_port: int, host: str | None) -> None:
+@click.option(
+    "--port-file",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help='Write {"port": gateway port, "shop_port": shop port} (JSON) to this file once both '
+    "are bound (for port 0)",
+)
+def demo(port: int | None, shop_port: int, host: str | None, port_file: str | None) -> None:
     """Run the gateway with a demo merchant, plus a demo shop that pays through it."""
     import uvicorn
 
@@ -319,9 +351,21 @@ def demo(port: int | None, shop_port: int, host: str | None) -> None:
     from ecomgate.web.app import create_app
 
     settings = _settings().with_overrides(port=port, host=host)
+    # both sockets are bound first (port 0: the system picks), so the gateway's public URL,
+    # which the shop and every formUrl use, and the shop's URL carry the ports really bound
+    gateway_socket = _listen(settings.host, settings.port)
+    try:
+        shop_socket = _listen(settings.host, shop_port)
+    except BaseException:
+        gateway_socket.close()
+        raise
+    settings = settings.with_overrides(port=int(gateway_socket.getsockname()[1]))
+    shop_port = int(shop_socket.getsockname()[1])
     _run(settings, _ensure_demo_merchant)
     gateway_url = settings.resolved_public_url
     shop_url = f"http://{settings.host}:{shop_port}"
+    if port_file:
+        _write_port_file(port_file, {"port": settings.port, "shop_port": shop_port})
     shop = create_shop(
         ShopConfig(
             gateway_url=gateway_url, shop_url=shop_url, login=DEMO_LOGIN, password=DEMO_PASSWORD
@@ -345,10 +389,10 @@ Register an order yourself:
 
     async def both() -> None:
         servers = [
-            uvicorn.Server(uvicorn.Config(app, host=settings.host, port=p, log_level="warning"))
-            for app, p in ((create_app(settings), settings.port), (shop, shop_port))
+            (uvicorn.Server(uvicorn.Config(app, log_level="warning")), sock)
+            for app, sock in ((create_app(settings), gateway_socket), (shop, shop_socket))
         ]
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
 
     asyncio.run(both())
 

@@ -21,16 +21,10 @@ import pytest
 
 from ecomgate import storage
 from ecomgate.storage import migrate
+from ecomgate.testing.postgres import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from ecomgate.testing.processes import GatewayProcess, start_gateway
 
-from ..conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
-from ..support import (
-    Api,
-    GatewayProcess,
-    MerchantCredentials,
-    make_merchant,
-    services_on,
-    start_gateway,
-)
+from ..support import Api, MerchantCredentials, make_merchant, services_on
 
 pytestmark = pytest.mark.postgres_only
 

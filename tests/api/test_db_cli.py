@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import create_pg_database, drop_pg_database, require_postgres
+from ecomgate.testing.postgres import create_pg_database, drop_pg_database
+
+from ..conftest import require_postgres
 
 FIRST_MIGRATION = "0001.initial-schema"
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from ecomgate.services.context import Services
+from ecomgate.testing.processes import GatewayProcess, start_gateway
 
-from ..support import Api, GatewayProcess, make_merchant, start_gateway
+from ..support import Api, make_merchant
 from .paying import pay
 
 

@@ -24,8 +24,9 @@ import pytest
 
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.services.context import Services
+from ecomgate.testing.processes import GatewayProcess, start_gateway
 
-from ..support import Api, GatewayProcess, MerchantCredentials, start_gateway
+from ..support import Api, MerchantCredentials
 
 pytestmark = pytest.mark.postgres_only
 

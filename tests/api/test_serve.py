@@ -13,8 +13,9 @@ import time
 import httpx
 
 from ecomgate.services.context import Services
+from ecomgate.testing.processes import GatewayProcess
 
-from ..support import Api, GatewayProcess, MerchantCredentials
+from ..support import Api, MerchantCredentials
 from .paying import approved_authorizations, ledger, pay, stored_order, through_acs
 
 RETURN_URL = "https://shop.example/ok"

@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support import GatewayProcess, MerchantCredentials, start_gateway
+from ecomgate.testing.processes import GatewayProcess, start_gateway
+
+from ..support import MerchantCredentials
 
 REQUESTS = 200
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from .demo_flow import CHROMIUM, DESKTOP, Demo, launch_browser, start_demo
+from ecomgate.testing.demo_flow import CHROMIUM, DESKTOP, Demo, launch_browser, start_demo
 
 #: how long a Playwright action or expectation may wait before the test fails
 TIMEOUT_MS = 15_000

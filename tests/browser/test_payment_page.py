@@ -8,9 +8,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from ecomgate.web.payment_page import i18n
-
-from .demo_flow import (
+from ecomgate.testing.demo_flow import (
     ACS_PAGE,
     ACS_PASSWORD,
     EXPIRY,
@@ -24,6 +22,7 @@ from .demo_flow import (
     order_id_in,
     press_pay,
 )
+from ecomgate.web.payment_page import i18n
 
 pytestmark = pytest.mark.browser
 

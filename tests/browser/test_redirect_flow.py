@@ -9,9 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ecomgate.domain import codes
-from ecomgate.web.payment_page import i18n
-
-from .demo_flow import (
+from ecomgate.testing.demo_flow import (
     LIMIT_CARD,
     WRONG_ACS_PASSWORD,
     Demo,
@@ -23,6 +21,8 @@ from .demo_flow import (
     pay,
     press_pay,
 )
+from ecomgate.web import buyer_texts
+from ecomgate.web.payment_page import i18n
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,7 @@ def test_a_declined_card_keeps_the_buyer_on_the_form_and_a_good_card_then_pays(
 
     alert = page.locator("#form-alert")
     expect(alert).to_be_visible()
-    expect(alert).to_have_text(i18n.decline_message(-20010, "en"))
+    expect(alert).to_have_text(buyer_texts.decline_message(-20010, "en"))
     assert page.url == payment_url
     expect(page.locator("#pay-button")).to_be_enabled()
     expect(page.locator("#cvc")).to_have_value("")  # cleared for the next attempt
@@ -80,7 +80,7 @@ def test_a_declined_card_keeps_the_buyer_on_the_form_and_a_good_card_then_pays(
 
 def test_a_wrong_3ds_password_declines_until_the_attempts_run_out(page: Page, demo: Demo) -> None:
     order_id = choose_at_shop(page, demo)
-    auth_failed = i18n.decline_message(codes.THREE_DS_REJECTED, "en")
+    auth_failed = buyer_texts.decline_message(codes.THREE_DS_REJECTED, "en")
 
     for attempt in (1, 2):  # the demo merchant allows three attempts
         fill_card(page)

@@ -15,8 +15,7 @@ import pytest
 from ecomgate.services.ports import DatabaseUnavailable
 from ecomgate.storage import migrate
 from ecomgate.storage.postgres import PostgresStore
-
-from ..conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database
+from ecomgate.testing.postgres import PG_ADMIN_URL, create_pg_database, drop_pg_database
 
 pytestmark = pytest.mark.postgres_only
 

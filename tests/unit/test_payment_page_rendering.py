@@ -14,6 +14,7 @@ try:
 except ModuleNotFoundError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
+from ecomgate.web import buyer_texts
 from ecomgate.web.payment_page import i18n, rendering
 
 NBSP = "\u00a0"
@@ -211,18 +212,26 @@ def test_strings_fallback_and_parity():
     ],
 )
 def test_decline_groups(code, group):
-    assert i18n.decline_group(code) == group
-    assert i18n.decline_message(code, "en") == i18n.STRINGS["en"]["decline_" + group]
-    assert i18n.decline_message(code, "ru") == i18n.STRINGS["ru"]["decline_" + group]
+    assert buyer_texts.decline_group(code) == group
+    assert buyer_texts.decline_message(code, "en") == buyer_texts.DECLINE_TEXTS["en"][group]
+    assert buyer_texts.decline_message(code, "ru") == buyer_texts.DECLINE_TEXTS["ru"][group]
 
 
 def test_decline_message_texts():
-    assert i18n.decline_message(116, "en").startswith("Operation declined. Check the entered data")
-    assert i18n.decline_message(-2007, "ru").startswith("Истёк срок ожидания ввода данных")
-    assert i18n.decline_message(-2006, "xx") == i18n.decline_message(-2006, "en")
-    assert set(i18n.DECLINE_GROUPS) == {
-        k.removeprefix("decline_") for k in i18n.STRINGS["en"] if k.startswith("decline_")
-    }
+    decline_message = buyer_texts.decline_message
+    assert decline_message(116, "en").startswith("Operation declined. Check the entered data")
+    assert decline_message(-2007, "ru").startswith("Истёк срок ожидания ввода данных")
+    assert decline_message(-2006, "xx") == decline_message(-2006, "en")
+    for lang in buyer_texts.LANGUAGES:
+        assert tuple(buyer_texts.DECLINE_TEXTS[lang]) == buyer_texts.DECLINE_GROUPS
+
+
+def test_status_texts_shared_with_the_page():
+    """The API's card-payment answers and the page show the very same status texts."""
+    for lang in buyer_texts.LANGUAGES:
+        for key, text in buyer_texts.STATUS_TEXTS[lang].items():
+            assert i18n.strings(lang)[key] == text == buyer_texts.status_text(key, lang)
+    assert buyer_texts.status_text("redirecting", "xx") == i18n.strings("en")["redirecting"]
 
 
 # --- templates --------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ecomgate.services.context import Services
 from ecomgate.storage import migrate
 from ecomgate.web.app import create_app
 
-from ..support import Api, MerchantCredentials
+from ..support import TEST_SECRET, Api, MerchantCredentials
 
 PUBLIC_URL = "http://gateway.test"
 
@@ -59,7 +59,7 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
     settings = Settings(
         database_url=web_database_url,
         public_url=PUBLIC_URL,
-        secret_key="test-secret",
+        secret_key=TEST_SECRET,
         sandbox=True,
         # no background sweeps: a test that needs one runs it (services.expiry.sweep)
         sweep_interval=3600,

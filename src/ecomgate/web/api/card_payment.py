@@ -10,7 +10,7 @@ from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.services import payment
 from ecomgate.services.payment import CardDataError, CardForm, Next, PaymentResult
-from ecomgate.web.payment_page import i18n
+from ecomgate.web import buyer_texts
 
 from . import params
 from .endpoint import Api, ApiCall
@@ -43,7 +43,6 @@ def answer(result: PaymentResult, language: str) -> dict[str, Any]:
 
 
 def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
-    t = i18n.strings(language)
     order = result.order
     if result.next is Next.ACS and result.challenge is not None:
         return {
@@ -54,15 +53,18 @@ def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
         }
     if result.next is Next.RETRY:
         return {
-            "displayErrorMessage": i18n.decline_message(order.action_code, language),
+            "displayErrorMessage": buyer_texts.decline_message(order.action_code, language),
             "actionCode": order.action_code,
             "attemptsLeft": result.attempts_left,
         }
     if result.next is Next.PROCESSING:
-        return {"info": t["result_processing_title"]}
+        return {"info": buyer_texts.status_text("result_processing_title", language)}
     if order.action_code == 0:
-        return {"redirect": result.redirect_url, "info": t["redirecting"]}
-    decline = i18n.decline_message(order.action_code, language)
+        return {
+            "redirect": result.redirect_url,
+            "info": buyer_texts.status_text("redirecting", language),
+        }
+    decline = buyer_texts.decline_message(order.action_code, language)
     return {
         "redirect": result.redirect_url,
         "info": decline,

@@ -1,23 +1,20 @@
-"""User-facing strings of the hosted payment page (en/ru) and decline texts.
+"""User-facing strings of the hosted payment page (en/ru).
 
 ``strings(lang)`` returns a flat dict; a language we do not know falls back to English and
 keys missing in a translation fall back to the English text.  Placeholders are written as
 ``{name}`` and substituted by the template (``|replace``) or by ``payment.js``.
+
+Texts the API's card-payment answers show too (decline texts by ``actionCode``, the
+"redirecting" and "being processed" statuses) live in ``ecomgate.web.buyer_texts``; the
+status texts are merged into the tables below, decline texts come from
+``buyer_texts.decline_message``.
 """
 
 from __future__ import annotations
 
-DEFAULT_LANG = "en"
+from ecomgate.web.buyer_texts import DEFAULT_LANG, LANGUAGES, STATUS_TEXTS, normalize_lang
 
-#: Short ids of the decline-text groups of spec §5.4, in display order.
-DECLINE_GROUPS: tuple[str, ...] = (
-    "check_data",
-    "contact_bank",
-    "contact_merchant",
-    "auth_failed",
-    "no_response",
-    "time_expired",
-)
+__all__ = ["DEFAULT_LANG", "JS_KEYS", "STRINGS", "SUPPORTED_LANGS", "normalize_lang", "strings"]
 
 _EN: dict[str, str] = {
     # common / layout
@@ -70,7 +67,6 @@ _EN: dict[str, str] = {
     "err_network": "Connection problem, try again",
     "err_generic": "Something went wrong. Please try again",
     # statuses
-    "redirecting": "Your order is being processed, redirecting…",
     "redirect_3ds": "Redirecting to your bank for verification…",
     "expired_title": "Payment time has expired",
     "expired_text": "The time for entering card data has run out. Return to the shop and place the order again.",
@@ -83,7 +79,6 @@ _EN: dict[str, str] = {
     "result_expired_text": "The time for paying this order has run out. Return to the shop and place the order again.",
     "result_not_found_title": "Order not found",
     "result_not_found_text": "We could not find this order. Check the link or return to the shop.",
-    "result_processing_title": "Payment is being processed",
     "result_processing_text": "We are waiting for the bank's answer. This page will refresh automatically.",
     "unavailable": "The payment service is temporarily unavailable. Your card has not been charged by this page; it will try again by itself.",
     "return_to_shop": "Return to shop",
@@ -92,13 +87,6 @@ _EN: dict[str, str] = {
     "finish_text": "Payment processed, returning to the shop…",
     "finish_link": "Return to the shop now",
     "finish_hint": "If nothing happens in a few seconds, use the button below.",
-    # decline groups (spec §5.4)
-    "decline_check_data": "Operation declined. Check the entered data and that there are enough funds on the card, then try again.",
-    "decline_contact_bank": "Operation declined. Contact the bank that issued the card.",
-    "decline_contact_merchant": "Operation declined. Contact the merchant.",
-    "decline_auth_failed": "Impossible operation. Cardholder authentication completed unsuccessfully.",
-    "decline_no_response": "No connection with the bank. Please try again later.",
-    "decline_time_expired": "Input time expired. Return to the shop and place the order again.",
 }
 
 _RU: dict[str, str] = {
@@ -147,7 +135,6 @@ _RU: dict[str, str] = {
     "err_check_fields": "Проверьте выделенные поля",
     "err_network": "Проблема со связью, попробуйте ещё раз",
     "err_generic": "Что-то пошло не так. Попробуйте ещё раз",
-    "redirecting": "Заказ обрабатывается, перенаправляем…",
     "redirect_3ds": "Перенаправляем в ваш банк для подтверждения…",
     "expired_title": "Время оплаты истекло",
     "expired_text": "Время на ввод данных карты закончилось. Вернитесь в магазин и оформите заказ заново.",
@@ -159,7 +146,6 @@ _RU: dict[str, str] = {
     "result_expired_text": "Время на оплату заказа закончилось. Вернитесь в магазин и оформите заказ заново.",
     "result_not_found_title": "Заказ не найден",
     "result_not_found_text": "Мы не нашли этот заказ. Проверьте ссылку или вернитесь в магазин.",
-    "result_processing_title": "Платёж обрабатывается",
     "result_processing_text": "Ждём ответа банка. Страница обновится автоматически.",
     "unavailable": "Платёжный сервис временно недоступен. Страница повторит попытку сама.",
     "return_to_shop": "Вернуться в магазин",
@@ -167,16 +153,12 @@ _RU: dict[str, str] = {
     "finish_text": "Платёж обработан, возвращаемся в магазин…",
     "finish_link": "Вернуться в магазин сейчас",
     "finish_hint": "Если через несколько секунд ничего не произошло, нажмите кнопку ниже.",
-    "decline_check_data": "Операция отклонена. Проверьте введённые данные и достаточность средств на карте и повторите операцию.",
-    "decline_contact_bank": "Операция отклонена. Обратитесь в банк, выпустивший карту.",
-    "decline_contact_merchant": "Операция отклонена. Обратитесь в магазин.",
-    "decline_auth_failed": "Невозможно выполнить операцию. Аутентификация держателя карты завершилась неуспешно.",
-    "decline_no_response": "Нет связи с банком. Повторите попытку позже.",
-    "decline_time_expired": "Истёк срок ожидания ввода данных. Вернитесь в магазин и оформите заказ заново.",
 }
 
-STRINGS: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU}
-SUPPORTED_LANGS: tuple[str, ...] = tuple(STRINGS)
+STRINGS: dict[str, dict[str, str]] = {
+    lang: page | STATUS_TEXTS[lang] for lang, page in (("en", _EN), ("ru", _RU))
+}
+SUPPORTED_LANGS: tuple[str, ...] = LANGUAGES
 
 #: Keys the browser script needs (passed through ``<script type="application/json" id="i18n">``).
 JS_KEYS: tuple[str, ...] = (
@@ -205,82 +187,10 @@ JS_KEYS: tuple[str, ...] = (
 )
 
 
-def normalize_lang(lang: str | None) -> str:
-    """Return a supported language code; anything else becomes the default (en)."""
-    code = (lang or "").strip().lower()[:2]
-    return code if code in STRINGS else DEFAULT_LANG
-
-
 def strings(lang: str | None) -> dict[str, str]:
     """All page strings for ``lang``; unknown languages and missing keys fall back to en."""
     code = normalize_lang(lang)
-    merged = dict(_EN)
+    merged = dict(STRINGS[DEFAULT_LANG])
     if code != DEFAULT_LANG:
         merged.update(STRINGS[code])
     return merged
-
-
-# --- decline texts (spec §5.4) -------------------------------------------------------------
-
-# Explicit codes first; the ranges below only apply to codes not listed here.
-_DECLINE_EXPLICIT: dict[int, str] = {
-    # "check data and balance" (spec) ...
-    101: "check_data",
-    116: "check_data",
-    125: "check_data",
-    71015: "check_data",
-    -2013: "check_data",
-    # ... plus [choice] codes whose meaning is the same (wrong number/CVC/expiry, no funds)
-    20: "check_data",
-    73: "check_data",
-    82: "check_data",
-    88: "check_data",
-    111: "check_data",
-    906: "check_data",
-    # "contact the merchant"
-    109: "contact_merchant",
-    110: "contact_merchant",
-    208: "contact_merchant",
-    209: "contact_merchant",
-    999: "contact_merchant",
-    # "authentication failed" (spec: -2006; [choice] the 3DS2 equivalents)
-    -2006: "auth_failed",
-    -2025: "auth_failed",
-    4032: "auth_failed",
-    341016: "auth_failed",
-    341018: "auth_failed",
-    341019: "auth_failed",
-    # "no response from bank"
-    -1: "no_response",
-    151018: "no_response",
-    151019: "no_response",
-    1001: "no_response",
-    # "input time expired"
-    -2007: "time_expired",
-    # "contact your bank"
-    -20010: "contact_bank",
-}
-
-_DECLINE_RANGES: tuple[tuple[int, int, str], ...] = (
-    (100, 121, "contact_bank"),
-    (902, 913, "contact_bank"),
-    (-2019, -2011, "contact_bank"),
-    (2001, 2016, "contact_merchant"),
-    (-2003, -2000, "contact_merchant"),
-)
-
-
-def decline_group(action_code: int) -> str:
-    """The §5.4 decline-text group id for an ``actionCode`` (unknown codes → contact_bank)."""
-    group = _DECLINE_EXPLICIT.get(action_code)
-    if group is not None:
-        return group
-    for low, high, range_group in _DECLINE_RANGES:
-        if low <= action_code <= high:
-            return range_group
-    return "contact_bank"
-
-
-def decline_message(action_code: int, lang: str | None) -> str:
-    """Buyer-facing decline text for ``action_code`` in ``lang`` (falls back to en)."""
-    return strings(lang)["decline_" + decline_group(action_code)]

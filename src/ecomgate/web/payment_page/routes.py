@@ -25,6 +25,7 @@ from ecomgate.services import payment, status
 from ecomgate.services.context import Services
 from ecomgate.services.ports import DatabaseUnavailable
 
+from .. import buyer_texts
 from ..links import page_path
 from . import i18n
 from .rendering import STATIC_DIR, format_amount, make_environment
@@ -128,7 +129,7 @@ async def payment_page(request: Request) -> Response:
         }
         error = ""
         if order.action_code not in (codes.NO_ATTEMPT, codes.APPROVED):
-            error = i18n.decline_message(order.action_code, lang)
+            error = buyer_texts.decline_message(order.action_code, lang)
         return _html(
             "payment.html",
             lang=lang,
@@ -143,7 +144,7 @@ async def payment_page(request: Request) -> Response:
     kind = _result_kind(order)
     message = ""
     if kind == "declined":
-        message = i18n.decline_message(order.action_code, lang)
+        message = buyer_texts.decline_message(order.action_code, lang)
     return _html(
         "result.html",
         lang=lang,

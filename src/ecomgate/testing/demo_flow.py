@@ -1,7 +1,7 @@
 """The redirect integration as a buyer walks it: the demo process, the browser, the steps.
 
 Shared by the browser tests (``tests/browser``) and ``scripts/screenshots.py``; nothing here
-depends on pytest.  ``ecomgate demo`` runs the gateway and the demo shop in one process; the
+depends on pytest (Playwright comes with the ``dev`` extra).  ``ecomgate demo`` runs the gateway and the demo shop in one process; the
 steps below drive Debian's Chromium through Playwright's sync API.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime
 import os
+import secrets
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect
 
 from ecomgate.cli import DEMO_LOGIN, DEMO_PASSWORD
 
-from ..support import free_port, stop_process
+from .processes import Startup, stop_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -90,53 +90,42 @@ class Demo:
 
 
 def start_demo(workdir: Path) -> Demo:
-    """``python -m ecomgate.cli demo`` on two free ports with a fresh SQLite database in
-    ``workdir``; returns once the gateway's /health and the shop's / answer."""
-    port, shop_port = free_port(), free_port()
-    gateway_url = f"http://127.0.0.1:{port}"
-    shop_url = f"http://127.0.0.1:{shop_port}"
+    """``python -m ecomgate.cli demo --port 0 --shop-port 0 --port-file ...`` with a fresh
+    SQLite database in ``workdir``: the system picks both ports, the demo writes them to a
+    file we read back, and builds the gateway's public URL (which the shop uses) from the
+    port it bound.  Returns once the gateway's /health and the shop's / answer."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port_file = workdir / f"demo-ports-{secrets.token_hex(4)}.json"
     env = {
         **os.environ,
         "ECOMGATE_DATA_DIR": str(workdir),
-        "ECOMGATE_PUBLIC_URL": gateway_url,
         "ECOMGATE_HOST": "127.0.0.1",
         "ECOMGATE_LOG_LEVEL": "warning",
     }
     env.pop("ECOMGATE_DATABASE_URL", None)  # SQLite in ECOMGATE_DATA_DIR, whatever the shell has
-    log_path = workdir / "demo.log"
+    env.pop("ECOMGATE_PUBLIC_URL", None)  # built from the bound port
+    log_path = workdir / f"{port_file.stem}.log"
     with log_path.open("wb") as log_file:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "ecomgate.cli",
-                "demo",
-                "--port",
-                str(port),
-                "--shop-port",
-                str(shop_port),
+                sys.executable, "-m", "ecomgate.cli", "demo",
+                "--port", "0", "--shop-port", "0", "--port-file", str(port_file),
             ],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-        )
-    demo = Demo(gateway_url, shop_url, process, log_path)
-    deadline = time.monotonic() + 30
-    waiting_for = [f"{gateway_url}/health", f"{shop_url}/"]
-    while waiting_for:
-        if process.poll() is not None:
-            raise RuntimeError(f"ecomgate demo exited at start:\n{demo.log()}")
-        if time.monotonic() > deadline:
-            demo.stop()
-            raise RuntimeError(f"ecomgate demo did not come up ({waiting_for}):\n{demo.log()}")
-        try:
-            if httpx.get(waiting_for[0], timeout=1).status_code == 200:
-                waiting_for.pop(0)
-                continue
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    return demo
+        )  # fmt: skip
+    demo = Demo("", "", process, log_path)
+    try:
+        started = Startup("ecomgate demo", process, demo.log)
+        ports = started.port_file(port_file)
+        demo.gateway_url = f"http://127.0.0.1:{int(ports['port'])}"
+        demo.shop_url = f"http://127.0.0.1:{int(ports['shop_port'])}"
+        started.answering(f"{demo.gateway_url}/health", f"{demo.shop_url}/")
+        return demo
+    except BaseException:
+        demo.stop()
+        raise
 
 
 def launch_browser(playwright: Playwright) -> Browser:
