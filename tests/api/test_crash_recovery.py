@@ -12,8 +12,9 @@ import pytest
 
 from ecomgate.domain.operations import OperationState
 from ecomgate.services.context import Services
+from ecomgate.testing.processes import start_gateway
 
-from ..support import Api, MerchantCredentials, start_gateway
+from ..support import Api, MerchantCredentials
 from .paying import pay, stored_order
 
 #: the emulator holds every call this long: time enough to kill the gateway meanwhile
