@@ -27,7 +27,7 @@ from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot
-from ecomgate.services import expiry, lifecycle, payment
+from ecomgate.services import expiry, lifecycle, payment, reconcile
 from ecomgate.services.context import Services
 from ecomgate.services.lifecycle import RefundCommand
 from ecomgate.services.payment import CardForm, Next
@@ -318,6 +318,9 @@ async def test_the_reconciler_never_races_a_call_still_within_its_timeout(
     assert asked() == 0  # younger than the acquirer timeout
     clock.advance(TIMEOUT_MS)
     await expiry.sweep(gateway)
+    assert asked() == 0  # and its margin: the call starts a moment after it was stamped
+    clock.advance(reconcile.SEND_MARGIN_MS)
+    await expiry.sweep(gateway)
     assert asked() == 1
 
 
@@ -346,3 +349,43 @@ async def test_the_emulator_sync_answers_truthfully_from_the_gateways_record(
     declined = await load(gateway, outcomes["4444444411111111"])
     assert paid.status is OrderStatus.DEPOSITED
     assert (declined.status, declined.action_code) == (OrderStatus.DECLINED, 5)
+
+
+class LateAcquirer(SilentAcquirer):
+    """Answers the authorization only when ``release`` is set: after the reconciler."""
+
+    def __init__(self, sync_answer: SyncResult) -> None:
+        super().__init__(sync_answer=sync_answer)
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        self.entered.set()
+        await self.release.wait()
+        return AuthorizationResult(Outcome.APPROVED, 0, "L1A2T3", "699999999999", "T9")
+
+
+async def test_a_late_answer_contradicting_the_reconciler_keeps_its_record_and_is_logged(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    acquirer = LateAcquirer(SyncResult(Outcome.DECLINED, 0, found=False))
+    gateway, clock = silent(services, acquirer)
+    # the real-time bound stays generous: this test moves the clock, not the wall
+    gateway = replace(gateway, policy=replace(gateway.policy, acquirer_timeout_ms=10_000))
+    merchant = await new_merchant(gateway)
+    order_id = await new_order(gateway, merchant)
+    paying = asyncio.ensure_future(payment.pay(gateway, order_id, CARD))
+    await acquirer.entered.wait()
+    clock.advance(AFTER_MS)
+    await expiry.sweep(gateway)  # the processor says it never got it: declined, 151018
+    with caplog.at_level(logging.ERROR, logger="ecomgate.payment"):
+        acquirer.release.set()
+        result = await paying
+    order = await load(gateway, order_id)
+    assert (order.status, order.action_code) == (
+        OrderStatus.DECLINED,
+        codes.NOT_RECEIVED_BY_ACQUIRER,
+    )
+    assert result.order.status is OrderStatus.DECLINED
+    assert "contradicts the reconciled declined" in caplog.text
+    assert order_id in caplog.text

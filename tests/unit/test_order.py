@@ -118,3 +118,13 @@ def test_a_3ds_return_is_claimed_once_and_then_authorizes() -> None:
     assert order.authorizing and order.operations[0].sent_at == NOW + 5000
     with pytest.raises(WrongState):
         order.claim_3ds_return(NOW + 5001)
+
+
+def test_the_rrn_of_a_declined_attempt_survives_the_expiry_of_the_next_one() -> None:
+    order = new_order()
+    order.start_attempt(NOW, "auth-1", CARD)
+    order.authorization_declined(NOW, 116, max_attempts=2, auth_ref_num="611111111111")
+    order.start_attempt(NOW + 1, "auth-2", CARD)
+    order.enter_acs()
+    order.expire(NOW + 1_200_000)  # closes attempt 2 without an acquirer's answer
+    assert order.auth_ref_num == "611111111111"

@@ -347,3 +347,14 @@ async def test_a_deposit_racing_a_reverse_has_exactly_one_winner(api: Api) -> No
             assert (status["orderStatus"], amounts(status)) == (2, (2000, 2000, 0))
         else:
             assert (status["orderStatus"], amounts(status)) == (3, (0, 0, 0))
+
+
+async def test_the_sandbox_expires_an_overdue_order_nobody_has_looked_at_yet(
+    api: Api, clock: ShiftableClock
+) -> None:
+    order_id = (await api.register(sessionTimeoutSecs=1))["orderId"]
+    clock.advance(2)  # overdue; no reader and no sweeper has expired it yet
+    response = await api.http.post(f"/sandbox/orders/{order_id}/expire", data=api.credentials.auth)
+    body = response.json()
+    assert body["errorCode"] == "0", body
+    assert (body["orderStatus"], body["actionCode"]) == (6, -2007)

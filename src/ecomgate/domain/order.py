@@ -19,6 +19,9 @@ from .events import OrderEvent
 from .money import CURRENCIES
 from .operations import Operation, OperationKind, OperationState, Totals, totals
 
+#: action codes of attempts the gateway closed itself, without the acquirer's answer
+_CLOSED_BY_THE_GATEWAY = (codes.ORDER_EXPIRED, codes.DECLINED_BY_MERCHANT)
+
 #: statuses in which the buyer may still pay
 PAYABLE = (OrderStatus.CREATED, OrderStatus.ACS)
 
@@ -91,9 +94,14 @@ class Order:
 
     @property
     def authorization(self) -> Operation | None:
-        """The latest authorization attempt that has an answer (approved or declined)."""
+        """The latest authorization attempt the acquirer answered (approved or declined);
+        one closed by the order's expiry or by decline.do was never answered."""
         for op in reversed(self.operations):
-            if op.kind is OperationKind.AUTHORIZATION and op.state is not OperationState.PENDING:
+            if (
+                op.kind is OperationKind.AUTHORIZATION
+                and op.state is not OperationState.PENDING
+                and op.action_code not in _CLOSED_BY_THE_GATEWAY
+            ):
                 return op
         return None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ecomgate.domain import ids
@@ -45,44 +46,44 @@ class SweepReport:
         return self.expired + self.deposited + self.reversed + self.reconciled
 
 
-async def sweep(services: Services, *, limit: int = BATCH) -> SweepReport:
-    """One pass: expire what is overdue, start due auto-completions/-reversals, reconcile
+async def sweep(services: Services, *, limit: int = BATCH, reconciling: bool = True) -> SweepReport:
+    """One pass: expire what is overdue, start due auto-completions/-reversals, and (unless
+    ``reconciling`` is off: the running sweeper reconciles in a loop of its own) reconcile
     operations whose answer never came."""
     now = services.clock.now_ms()
     async with services.uow.transaction() as repos:
         due = await repos.orders.due(now, limit)
-    holds: list[tuple[Order, Operation, Merchant]] = []
-    expired = 0
+    expired = deposited = reversed_ = 0
     for order_id in due:
         async with services.uow.order(OrderRef(order_id=order_id)) as scope:
             order = scope.order
             kind = order.due_hold_action(now)
+            op: Operation | None = None
             if kind is not None:
                 # the PENDING record takes the order off the queue before the acquirer is
-                # asked, so no other sweeper repeats it
-                op = order.reserve(kind, ids.uuid7(now), order.totals.approved_amount, now)
-                holds.append((order, op, scope.owner))
+                # asked, so no other sweeper repeats it; stamped now, sent right after
+                sent_at = services.clock.now_ms()
+                op = order.reserve(kind, ids.uuid7(sent_at), order.totals.approved_amount, sent_at)
         if scope.expired_on_load:
             expired += 1
-    deposited = reversed_ = 0
-    for order, op, owner in holds:
-        await send(services, order, op, owner)
-        if op.kind is OperationKind.DEPOSIT:
-            deposited += 1
-        else:
-            reversed_ += 1
-    reconciled = await reconcile(services, limit=limit)
+        if op is not None:
+            # sent at once, not after the other holds: the reconciler counts from sent_at
+            await send(services, order, op, scope.owner)
+            if op.kind is OperationKind.DEPOSIT:
+                deposited += 1
+            else:
+                reversed_ += 1
+    reconciled = await reconcile(services, limit=limit) if reconciling else 0
     return SweepReport(expired, deposited, reversed_, reconciled)
 
 
-async def run_sweeper(services: Services, interval: float) -> None:
-    """Sweep every ``interval`` seconds until cancelled; a failed pass is logged, not fatal."""
+async def _every(interval: float, one_pass: Callable[[], Awaitable[int]]) -> None:
+    """``one_pass`` every ``interval`` seconds until cancelled (a full batch is followed at
+    once by the next); a failed pass is logged, not fatal."""
     while True:
         try:
-            while True:  # drain a backlog without waiting between full batches
-                report = await sweep(services)
-                if report.total < BATCH:
-                    break
+            while await one_pass() >= BATCH:
+                pass
         except asyncio.CancelledError:
             raise
         except DatabaseUnavailable as exc:
@@ -93,9 +94,25 @@ async def run_sweeper(services: Services, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def run_sweeper(services: Services, interval: float) -> None:
+    """Expiry and holds in one loop, the reconciler in another: status inquiries to a slow
+    acquirer never hold up ``declinedByTimeout`` or an auto-completion."""
+
+    async def expiry_pass() -> int:
+        return (await sweep(services, reconciling=False)).total
+
+    async def reconcile_pass() -> int:
+        return await reconcile(services, limit=BATCH)
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_every(interval, expiry_pass))
+        group.create_task(_every(interval, reconcile_pass))
+
+
 async def expire_now(services: Services, merchant: Merchant, order_id: str) -> Order:
     """Sandbox control: end the order's lifetime now and expire it (status 6 / -2007).
     Refused with errorCode 7, nothing changed, while the acquirer is authorizing it."""
     async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
-        scope.order.end_lifetime(services.clock.now_ms())
+        if not scope.expired_on_load:  # overdue and not swept yet: expired just now
+            scope.order.end_lifetime(services.clock.now_ms())
     return scope.order

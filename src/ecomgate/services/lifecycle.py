@@ -30,6 +30,7 @@ from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import Order
 
 from .context import Services
+from .payment import late_answer
 from .uow import OrderRef
 
 #: how long a replayed ``externalRefundId`` waits for the first request's answer
@@ -79,8 +80,11 @@ async def record(
     if result.outcome not in (Outcome.APPROVED, Outcome.DECLINED):
         return await services.uow.read(ref, merchant=owner)
     async with services.uow.order(ref, merchant=owner) as scope:
-        if scope.order.operation(op_id).state is not OperationState.PENDING:
-            return scope.order  # the reconciler learnt the outcome first: its record stands
+        recorded = scope.order.operation(op_id).state
+        if recorded is not OperationState.PENDING:
+            # the reconciler learnt the outcome first: its record stands
+            late_answer(order_id, op_id, recorded, result.outcome)
+            return scope.order
         scope.order.settle(
             op_id,
             services.clock.now_ms(),

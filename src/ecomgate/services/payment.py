@@ -11,6 +11,7 @@ merchant is read once, by the first unit of work.
 from __future__ import annotations
 
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,6 +32,8 @@ from ecomgate.domain.order import CardSnapshot, Order
 
 from .context import Services
 from .uow import OrderRef
+
+log = logging.getLogger("ecomgate.payment")
 
 
 class CardDataError(GatewayError):
@@ -145,7 +148,9 @@ async def pay(
             cardholder_name=card.cardholder_name,
             payment_system=cards.payment_system(card.pan),
         )
-        auth = order.start_attempt(now, ids.uuid7(now), snapshot, ip, email=email)
+        # stamped under the lock, just before the call: the reconciler counts from here
+        sent_at = services.clock.now_ms()
+        auth = order.start_attempt(sent_at, ids.uuid7(sent_at), snapshot, ip, email=email)
     lang = language or order.language
     request = AuthorizationRequest(
         order_id=order.id,
@@ -181,9 +186,11 @@ async def _record(
     now = services.clock.now_ms()
     async with services.uow.order(OrderRef(order_id=order_id), merchant=owner) as scope:
         order = scope.order
-        if order.operation(auth_id).state is OperationState.PENDING:
+        auth = order.operation(auth_id)
+        if auth.state is OperationState.PENDING:
             apply_answer(order, result, owner.settings.max_attempts, now)
-        # else the reconciler learnt the outcome first: its record stands
+        else:  # the reconciler learnt the outcome first: its record stands
+            late_answer(order.id, auth.id, auth.state, result.outcome)
     if order.status is OrderStatus.ACS and result.challenge is not None:
         return PaymentResult(
             order, Next.ACS, challenge=result.challenge, term_url=services.links.term_url(language)
@@ -195,6 +202,24 @@ async def _record(
     if order.payment_in_progress:
         return _to_page(services, order, owner, Next.PROCESSING)
     return _to_page(services, order, owner, Next.RETRY)
+
+
+def late_answer(order_id: str, op_id: str, recorded: OperationState, late: Outcome) -> None:
+    """An answer that came after the reconciler had settled the operation.  Its record
+    stands; a contradiction (money moved that the ledger says did not, or the reverse)
+    needs a person, so it is logged as an error with everything needed to find it."""
+    agrees = (late is Outcome.APPROVED and recorded is OperationState.APPROVED) or (
+        late is Outcome.DECLINED and recorded is OperationState.DECLINED
+    )
+    if late in (Outcome.APPROVED, Outcome.DECLINED) and not agrees:
+        log.error(
+            "late acquirer answer %s contradicts the reconciled %s of operation %s"
+            " (order %s): check with the processor",
+            late.value,
+            recorded.value,
+            op_id,
+            order_id,
+        )
 
 
 def apply_answer(order: Order, result: AuthorizationResult, max_attempts: int, now: int) -> None:

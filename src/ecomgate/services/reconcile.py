@@ -35,13 +35,16 @@ log = logging.getLogger("ecomgate.reconciler")
 
 #: longest wait between two status inquiries of one operation
 MAX_BACKOFF_MS = 300_000
+#: beyond the acquirer timeout, before an operation is first asked about: the call starts
+#: a moment after ``sent_at`` (the commit), and a live call must never be raced
+SEND_MARGIN_MS = 2_000
 
 
 async def reconcile(services: Services, *, limit: int = 100) -> int:
     """One pass; returns how many operations it settled."""
     now = services.clock.now_ms()
     policy = services.policy
-    age = max(policy.reconcile_after_ms, policy.acquirer_timeout_ms)
+    age = max(policy.reconcile_after_ms, policy.acquirer_timeout_ms + SEND_MARGIN_MS)
     async with services.uow.transaction() as repos:
         pending = await repos.orders.awaiting_acquirer(now, now - age, limit)
     settled = 0
@@ -52,6 +55,8 @@ async def reconcile(services: Services, *, limit: int = 100) -> int:
             raise  # the sweeper reports an outage once per pass
         except GatewayError as exc:  # e.g. the order changed under us; next pass retries
             log.warning("reconciling %s of order %s: %s", item.operation_id, item.order_id, exc)
+        except Exception:  # one bad operation must not stop the others
+            log.exception("reconciling %s of order %s failed", item.operation_id, item.order_id)
     return settled
 
 
@@ -78,7 +83,9 @@ def _next_sync_at(services: Services, op: Operation, now: int) -> int:
     doubling = 1 << min(op.sync_attempts, 16)
     backoff = min(services.policy.reconcile_after_ms * doubling, MAX_BACKOFF_MS)
     deadline = (op.sent_at or now) + services.policy.reconcile_deadline_ms
-    return max(now, min(now + max(backoff, 1_000), deadline))
+    # never sooner than one inquiry can take, so another process does not ask meanwhile
+    floor = now + services.policy.acquirer_timeout_ms + SEND_MARGIN_MS
+    return max(floor, min(now + backoff, deadline))
 
 
 async def _reconcile(services: Services, item: PendingOperation) -> int:
@@ -89,12 +96,16 @@ async def _reconcile(services: Services, item: PendingOperation) -> int:
         op = order.operation(item.operation_id)
         claimed = order.claim_sync(op.id, now, _next_sync_at(services, op, now))
         request = sync_request(order, op) if claimed else None
+        #: what was asked about: the same operation, sent at the same time
+        asked = (op.sent_at, op.sync_attempts)
     if request is None:  # settled meanwhile, or another process is asking
         return 0
     result = await services.processing.sync(request)
     async with services.uow.order(ref, merchant=scope.owner) as scope:
         order, op = scope.order, scope.order.operation(item.operation_id)
-        if not op.awaiting_acquirer:  # the late answer of the original call came first
+        if not op.awaiting_acquirer or (op.sent_at, op.sync_attempts) != asked:
+            # the late answer of the original call came first, or the operation went to
+            # the acquirer again (a 3-D Secure return): this verdict is about the past
             return 0
         now = services.clock.now_ms()
         verdict = _verdict(services, op, result, now)

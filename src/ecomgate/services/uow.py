@@ -28,7 +28,7 @@ from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
 
-from .ports import Clock, Repositories, Store
+from .ports import Clock, DatabaseUnavailable, Repositories, Store
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class UnitOfWork:
                 await _save(repos, order)
             try:
                 yield OrderScope(order, owner, repos, expired)
+            except DatabaseUnavailable:
+                raise  # not a refusal: the outcome of the transaction is unknown
             except GatewayError as exc:
                 refusal = exc  # commit what happened before the body, then refuse
             else:
