@@ -114,11 +114,21 @@ def _to_page(services: Services, order: Order, owner: Merchant, next_: Next) -> 
     )
 
 
-def _after_return(services: Services, order: Order, owner: Merchant) -> PaymentResult:
-    """Where a buyer goes when the ACS return finds the order no longer at the ACS."""
-    if order.status is OrderStatus.CREATED:
-        # another return of the same challenge is authorising it right now, or it was
-        # declined with attempts left: back to the page, which shows which
+def _next_step(
+    services: Services,
+    order: Order,
+    owner: Merchant,
+    challenge: ThreeDSChallenge | None = None,
+    language: str = "",
+) -> PaymentResult:
+    """Where the buyer goes, by the order's state: the issuer's 3-D Secure page (a fresh
+    challenge), back to the payment page while the order is unpaid (declined with attempts
+    left, or its answer still unknown: the page shows which), else back to the shop."""
+    if order.status is OrderStatus.ACS and challenge is not None:
+        return PaymentResult(
+            order, Next.ACS, challenge=challenge, term_url=services.links.term_url(language)
+        )
+    if order.status in (OrderStatus.CREATED, OrderStatus.ACS):
         return _to_page(
             services, order, owner, Next.PROCESSING if order.payment_in_progress else Next.RETRY
         )
@@ -191,17 +201,7 @@ async def _record(
             apply_answer(order, result, owner.settings.max_attempts, now)
         else:  # the reconciler learnt the outcome first: its record stands
             late_answer(order.id, auth.id, auth.state, result.outcome)
-    if order.status is OrderStatus.ACS and result.challenge is not None:
-        return PaymentResult(
-            order, Next.ACS, challenge=result.challenge, term_url=services.links.term_url(language)
-        )
-    if order.status in (OrderStatus.APPROVED, OrderStatus.DEPOSITED):
-        return PaymentResult(order, Next.REDIRECT, services.links.return_url(order, success=True))
-    if order.status is OrderStatus.DECLINED:
-        return PaymentResult(order, Next.REDIRECT, services.links.return_url(order, success=False))
-    if order.payment_in_progress:
-        return _to_page(services, order, owner, Next.PROCESSING)
-    return _to_page(services, order, owner, Next.RETRY)
+    return _next_step(services, order, owner, result.challenge, language)
 
 
 def late_answer(order_id: str, op_id: str, recorded: OperationState, late: Outcome) -> None:
@@ -263,7 +263,7 @@ async def finish_3ds(
         order, owner = scope.order, scope.owner
         if order.status is not OrderStatus.ACS:
             # a replayed, late or concurrent return: never authorise twice
-            return _after_return(services, order, owner)
+            return _next_step(services, order, owner)
         # claimed, so that a second concurrent return cannot finish it too
         auth = order.claim_3ds_return(services.clock.now_ms())
     lang = language or order.language

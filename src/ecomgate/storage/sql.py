@@ -257,8 +257,6 @@ MERCHANTS = Table(
     tuple(merchant_values(Merchant("", "", "", "", ""))),
     ("id", "created_at"),
 )
-_UPDATE_ORDER = ORDERS.update_sql
-_UPSERT_OPERATION = OPERATIONS.upsert_sql
 _SELECT_OPERATIONS = (
     f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id = $1 ORDER BY created_at, id"
 )
@@ -319,7 +317,7 @@ class SqlOrders:
     async def _write_operations(self, order: Order) -> None:
         if order.operations:
             await self.db.executemany(
-                _UPSERT_OPERATION,
+                OPERATIONS.upsert_sql,
                 [OPERATIONS.insert_args(operation_values(op)) for op in order.operations],
             )
 
@@ -349,7 +347,7 @@ class SqlOrders:
         return await self._load(row)
 
     async def save(self, order: Order) -> None:
-        await self.db.execute(_UPDATE_ORDER, *ORDERS.update_args(order_values(order)))
+        await self.db.execute(ORDERS.update_sql, *ORDERS.update_args(order_values(order)))
         await self._write_operations(order)
 
     async def due(self, now: int, limit: int) -> list[str]:
