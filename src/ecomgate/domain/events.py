@@ -1,4 +1,4 @@
-"""Events an order transition emits; the outbox turns them into callbacks (spec §4.1)."""
+"""Events the aggregates emit; the outbox turns them into callbacks (spec §4.1)."""
 
 from __future__ import annotations
 
@@ -14,3 +14,22 @@ class OrderEvent:
     status: int
     at: int  # epoch ms
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BindingEvent:
+    """A stored card's event: ``bindingCreated`` or ``bindingActivityChanged``."""
+
+    operation: str
+    merchant_id: str
+    binding_id: str
+    client_id: str
+    at: int  # epoch ms
+    #: the order whose payment created the binding (bindingCreated after a payment)
+    order_id: str | None = None
+    status: int = 1
+    #: callback parameters of the event: ``enabled``, ``panMasked``, ``email``, ``phone`` ...
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+Event = OrderEvent | BindingEvent

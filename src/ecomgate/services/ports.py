@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ecomgate.domain.errors import GatewayError
-from ecomgate.domain.events import OrderEvent
+from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
 
@@ -119,7 +119,7 @@ class MerchantRepository(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(self, events: Sequence[OrderEvent]) -> None:
+    async def add(self, events: Sequence[Event]) -> None:
         """Written in the transaction of the change they report (design convention 7)."""
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ecomgate.domain import ids
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.events import OrderEvent
+from ecomgate.domain.events import BindingEvent, Event
 from ecomgate.domain.merchant import Merchant, MerchantSettings
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
@@ -380,7 +380,7 @@ class SqlOutbox:
     def __init__(self, db: Executor) -> None:
         self.db = db
 
-    async def add(self, events: Sequence[OrderEvent]) -> None:
+    async def add(self, events: Sequence[Event]) -> None:
         if not events:
             return
         await self.db.executemany(
@@ -388,10 +388,23 @@ class SqlOutbox:
             " attempts, next_try_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, 'new', 0, $5,"
             " NULL)",
             [
-                (ids.uuid7(e.at), e.order_id, e.operation, e.status, e.at, _dumps(e.extra))
+                (
+                    ids.uuid7(e.at),
+                    e.order_id or "",
+                    e.operation,
+                    e.status,
+                    e.at,
+                    _dumps(_payload(e)),
+                )
                 for e in events
             ],
         )
+
+
+def _payload(event: Event) -> dict[str, str]:
+    if isinstance(event, BindingEvent):
+        return {"bindingId": event.binding_id, "clientId": event.client_id} | event.extra
+    return event.extra
 
 
 class SqlSecrets:
