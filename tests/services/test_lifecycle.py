@@ -270,7 +270,7 @@ async def test_the_sweeper_expires_overdue_orders_with_an_event(services: Servic
     assert swept.action_code == -2007
     async with services.store.transaction() as tx:
         rows = await tx.db.fetchall(  # type: ignore[attr-defined]
-            "SELECT operation FROM events WHERE order_id = $1", order.id
+            "SELECT operation FROM outbox_events WHERE order_id = $1", order.id
         )
     assert [r["operation"] for r in rows] == ["declinedByTimeout"]
 

@@ -1,4 +1,4 @@
-"""Migration 0002 on both engines: a database of version 1 with a paid order, a declined
+"""Migrations 0002 and 0003 on both engines: a database of version 1 with a paid order, a declined
 attempt and an operation left PENDING keeps every fact, now where it belongs (the
 authorization's fields on its ledger row), and the reconciler can see what was pending."""
 
@@ -13,6 +13,7 @@ from yoyo import read_migrations
 
 from ecomgate import storage
 from ecomgate.domain.operations import OperationState
+from ecomgate.services.ports import OutboxQuery
 from ecomgate.storage import migrate
 
 from ..conftest import create_pg_database, drop_pg_database, require_postgres
@@ -82,10 +83,20 @@ async def test_version_2_moves_authorization_fields_to_the_ledger(empty_database
                     f" VALUES ('{op_id}', '{order_id}', '{kind}', '{state}', 2000, 1500, 0,"
                     " '612345678901', 'A1B2C3', NULL)"
                 )
+            # version 1 wrote events that nobody ever sent
+            for event_id, operation, at in (("e1", "approved", 1500), ("e2", "deposited", 1500)):
+                await db.execute(
+                    "INSERT INTO events (id, order_id, operation, status, created_at, payload,"
+                    f" state, attempts, next_try_at) VALUES ('{event_id}', '{paid}',"
+                    f" '{operation}', 1, {at}, '{{}}', 'new', 0, {at})"
+                )
     finally:
         await store.close()
 
-    assert migrate.upgrade(url) == ["0002.ledger-holds-authorization-fields"]
+    assert migrate.upgrade(url) == [
+        "0002.ledger-holds-authorization-fields",
+        "0003.callback-delivery",
+    ]
 
     store = await storage.open_store(url)
     try:
@@ -93,6 +104,8 @@ async def test_version_2_moves_authorization_fields_to_the_ledger(empty_database
             order = await tx.orders.get(paid)
             stuck = await tx.orders.get(pending)
             waiting = await tx.orders.awaiting_acquirer(10**13, 10**13, 10)
+            old_events = await tx.outbox.find(OutboxQuery(order_id=paid))
+            due = await tx.outbox.claim(10**13, 10**13 + 1, "token", 10)
     finally:
         await store.close()
     assert order is not None and stuck is not None
@@ -105,3 +118,9 @@ async def test_version_2_moves_authorization_fields_to_the_ledger(empty_database
     assert stuck.operations[0].state is OperationState.PENDING
     assert stuck.operations[0].sent_at == 1500  # with the acquirer: the reconciler's now
     assert [(w.order_id, w.operation_id) for w in waiting] == [(pending, "a2")]
+    # version 3: the old events are kept, in order, but never sent weeks late
+    assert [(e.operation, e.stream_seq, e.state) for e in reversed(old_events)] == [
+        ("approved", 1, "skipped"),
+        ("deposited", 2, "skipped"),
+    ]
+    assert due == []

@@ -122,7 +122,7 @@ async def new_order(services: Services, merchant: Merchant, *, two_phase: bool =
 async def events_of(services: Services, order_id: str) -> list[tuple[str, int]]:
     async with services.store.transaction() as tx:
         rows = await tx.db.fetchall(  # type: ignore[attr-defined]
-            "SELECT operation, status FROM events WHERE order_id = $1 ORDER BY created_at, id",
+            "SELECT operation, status FROM outbox_events WHERE order_id = $1 ORDER BY stream_seq",
             order_id,
         )
     return [(r["operation"], r["status"]) for r in rows]
@@ -176,7 +176,7 @@ async def test_an_authorization_never_answered_is_declined_when_the_acquirer_say
     order = await load(gateway, order_id)
     assert (order.status, order.action_code) == (OrderStatus.DECLINED, 5)
     assert not order.payment_in_progress
-    assert await events_of(gateway, order_id) == [("deposited", 0)]
+    assert await events_of(gateway, order_id) == [("declinedCardpresent", 0), ("deposited", 0)]
 
 
 async def test_a_request_the_acquirer_never_received_is_declined_with_151018(

@@ -39,10 +39,24 @@ class MerchantSettings:
     language: str = "ru"
     #: the ``<page>`` part of formUrl: /payment/merchants/<page>/payment_<lang>.html
     page: str = "ecom"
-    #: static callback URL (spec §4); "" = no callbacks
+    # -- callbacks (spec §4; notifications/) --
+    #: static callback URL; "" = no callbacks (unless an order has a dynamicCallbackUrl)
     callback_url: str = ""
+    #: GET (parameters in the query string) or POST (the same set as a form body)
     callback_method: str = "GET"
+    #: comma-separated operations to notify (spec §4.1); "" = all of them
+    callback_operations: str = ""
+    #: HMAC-SHA256 key of the checksum (symmetric mode); "" = unsigned, unless rsa
     callback_secret: str = ""
+    #: "hmac" (with callback_secret) or "rsa" (SHA512withRSA, a key the gateway holds)
+    callback_signing: str = "hmac"
+    #: also notify failed operations, with status=0
+    callback_failures: bool = False
+    #: comma-separated optional parameters to add (amount, currency, maskedPan, ...);
+    #: "all" = every one the gateway knows
+    callback_params: str = ""
+    #: after the gateway's retries, keep trying on the longer tail schedule
+    callback_extended_retries: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

@@ -22,6 +22,14 @@ from .operations import Operation, OperationKind, OperationState, Totals, totals
 #: action codes of attempts the gateway closed itself, without the acquirer's answer
 _CLOSED_BY_THE_GATEWAY = (codes.ORDER_EXPIRED, codes.DECLINED_BY_MERCHANT)
 
+#: callback ``operation`` of each kind of ledger operation (spec §4.1)
+_CALLBACK_OPERATION = {
+    OperationKind.AUTHORIZATION: "approved",
+    OperationKind.DEPOSIT: "deposited",
+    OperationKind.REVERSAL: "reversed",
+    OperationKind.REFUND: "refunded",
+}
+
 #: statuses in which the buyer may still pay
 PAYABLE = (OrderStatus.CREATED, OrderStatus.ACS)
 
@@ -331,11 +339,18 @@ class Order:
         if connector_ref:
             auth.connector_ref = connector_ref
         self.action_code = action_code
+        # every declined card payment is a failure callback of its own (spec §4.1)
+        self._record("declinedCardpresent", 0, now)
         if self.attempts < max_attempts and now < self.expires_at:
             self.status = OrderStatus.CREATED
             return
         self.status = OrderStatus.DECLINED
-        self._record("approved" if self.two_phase else "deposited", 0, now)
+        self._record(self._payment_operation, 0, now)
+
+    @property
+    def _payment_operation(self) -> str:
+        """The callback operation of this order's payment: a hold, or a charge."""
+        return "approved" if self.two_phase else "deposited"
 
     def attempts_left(self, max_attempts: int) -> int:
         return max(0, max_attempts - self.attempts)
@@ -484,6 +499,8 @@ class Order:
             op.connector_ref = connector_ref
         if approved:
             self._apply(op, now)
+        else:  # a failure callback (status 0) of the operation that failed
+            self._record(_CALLBACK_OPERATION[op.kind], 0, now, **_refund_params(op))
 
     # -- reconciliation (operations whose answer never came) ---------------------------
     def operations_awaiting_acquirer(self) -> list[Operation]:
@@ -543,10 +560,7 @@ class Order:
             self._record("reversed", 1, now)
             return
         self.status = OrderStatus.REFUNDED
-        extra = {"operationRefundedAmount": str(op.amount)}
-        if op.external_id:
-            extra["externalRefundId"] = op.external_id
-        self._record("refunded", 1, now, **extra)
+        self._record("refunded", 1, now, **_refund_params(op))
 
     def _operation(self, operation_id: str) -> Operation:
         for op in self.operations:
@@ -581,3 +595,13 @@ class Order:
                 op.state = OperationState.DECLINED
                 op.action_code = action_code
                 op.settled_at = now
+
+
+def _refund_params(op: Operation) -> dict[str, str]:
+    """The parameters a ``refunded`` callback adds (spec §4.1); none for other kinds."""
+    if op.kind is not OperationKind.REFUND:
+        return {}
+    params = {"operationRefundedAmount": str(op.amount)}
+    if op.external_id:
+        params["externalRefundId"] = op.external_id
+    return params

@@ -1,7 +1,7 @@
 """What the services need from the outside world, as Protocols.
 
 - ``Store`` opens a transaction over per-aggregate repositories (``Repositories``: orders,
-  merchants, outbox, secrets), implemented for SQLite and PostgreSQL in
+  merchants, outbox, secrets; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
   ``ecomgate.storage``.  Orders and their events are reached only through the unit of work
   (``uow.py``); the authenticator reads merchants with a transaction of its own.
 - ``Links`` builds every URL the gateway hands out; the web layer implements it, so no
@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -118,14 +118,119 @@ class MerchantRepository(Protocol):
     async def list(self) -> list[Merchant]: ...
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """An event as the outbox keeps it, with its delivery state (notifications/)."""
+
+    id: str
+    merchant_id: str
+    #: the order id, or ``binding:<bindingId>``: events of one stream are sent in order
+    stream: str
+    stream_seq: int
+    order_id: str | None
+    binding_id: str | None
+    operation: str
+    status: int
+    created_at: int
+    #: the event's own callback parameters (``operationRefundedAmount``, ``bindingId``...)
+    params: dict[str, str]
+    #: the order's facts when the event happened (``amount``, ``maskedPan``...)
+    facts: dict[str, str]
+    #: the order's ``dynamicCallbackUrl`` ("" = the merchant's static URL)
+    dynamic_url: str
+    #: pending -> delivered | failed (retries used up) | skipped (nothing to send)
+    state: str
+    attempts: int
+    next_try_at: int | None
+    delivered_at: int | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class CallbackAttempt:
+    """One HTTP request of a callback, as its delivery log shows it."""
+
+    id: str
+    event_id: str
+    attempt: int
+    started_at: int
+    #: dispatcher | resend | listen
+    origin: str
+    method: str
+    url: str
+    http_status: int | None
+    latency_ms: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """What an attempt leaves the event in: its new state and, if pending, the next try."""
+
+    state: str
+    next_try_at: int | None = None
+    delivered_at: int | None = None
+    last_error: str | None = None
+    #: False: a log line only (resend, listen), the attempts counter stays
+    counts: bool = True
+
+
+@dataclass(frozen=True)
+class OutboxQuery:
+    merchant_id: str | None = None
+    order_id: str | None = None
+    failed_only: bool = False
+    limit: int = 50
+
+
 class Outbox(Protocol):
-    async def add(self, events: Sequence[Event]) -> None:
-        """Written in the transaction of the change they report (design convention 7)."""
+    async def add(
+        self,
+        events: Sequence[Event],
+        *,
+        merchant_id: str | None = None,
+        facts: Mapping[str, str] | None = None,
+        dynamic_url: str = "",
+    ) -> None:
+        """Written in the transaction of the change they report (design convention 7).
+        ``merchant_id``/``facts``/``dynamic_url`` describe the order of order events."""
+
+    async def claim(self, now: int, lease_until: int, token: str, limit: int) -> list[OutboxEntry]:
+        """Due pending events, each the oldest undelivered one of its stream, leased to
+        ``token`` until ``lease_until`` (other dispatchers skip them meanwhile)."""
+
+    async def lease(
+        self, event_id: str, now: int, lease_until: int, token: str
+    ) -> OutboxEntry | None:
+        """One event, whatever its state, unless another sender holds it right now."""
+
+    async def finish(
+        self,
+        entry: OutboxEntry,
+        token: str,
+        attempt: CallbackAttempt | None,
+        outcome: AttemptOutcome,
+    ) -> bool:
+        """Log the attempt (None: nothing was sent) and, if ``token`` still holds the
+        lease, apply ``outcome`` and release it; False when the lease had passed on."""
+
+    async def get(self, event_id: str) -> OutboxEntry | None: ...
+    async def attempts(self, event_id: str) -> list[CallbackAttempt]: ...
+    async def find(self, query: OutboxQuery) -> list[OutboxEntry]:
+        """Newest first."""
+
+    async def since(self, merchant_id: str, created_from: int, limit: int) -> list[OutboxEntry]:
+        """A merchant's events created at or after ``created_from``, oldest first."""
+
+    async def prune(self, created_before: int, limit: int) -> int:
+        """Delete finished events (and their logs) older than the retention."""
 
 
 class Secrets(Protocol):
     async def get_or_create(self, name: str, value: str) -> str:
         """A secret shared by every gateway process (e.g. the emulator's token key)."""
+
+    async def get(self, name: str) -> str | None: ...
 
 
 class Repositories(Protocol):

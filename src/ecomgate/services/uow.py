@@ -20,13 +20,15 @@ Readers use ``read()``: no lock and no write, unless the order turns out to be o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
+from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
+from ecomgate.notifications.facts import order_facts
 
 from .ports import Clock, DatabaseUnavailable, Repositories, Store
 
@@ -77,7 +79,7 @@ class UnitOfWork:
                 raise OrderNotFound()
             expired = order.expire(self.clock.now_ms())
             if expired:
-                await _save(repos, order)
+                await _save(repos, order, owner)
             try:
                 yield OrderScope(order, owner, repos, expired)
             except DatabaseUnavailable:
@@ -85,7 +87,7 @@ class UnitOfWork:
             except GatewayError as exc:
                 refusal = exc  # commit what happened before the body, then refuse
             else:
-                await _save(repos, order)
+                await _save(repos, order, owner)
         if refusal is not None:
             raise refusal
 
@@ -109,7 +111,12 @@ class UnitOfWork:
         """A new order (register.do), with whatever events it recorded."""
         async with self.store.transaction() as repos:
             await repos.orders.add(order)
-            await repos.outbox.add(order.take_events())
+            events = order.take_events()
+            if events:
+                owner = await repos.merchants.get(order.merchant_id)
+                if owner is None:  # pragma: no cover - a foreign key guarantees the merchant
+                    raise OrderNotFound()
+                await _write_events(repos, order, owner, events)
 
 
 async def _load(
@@ -128,6 +135,21 @@ async def _load(
     return order
 
 
-async def _save(repos: Repositories, order: Order) -> None:
+async def _save(repos: Repositories, order: Order, owner: Merchant) -> None:
     await repos.orders.save(order)
-    await repos.outbox.add(order.take_events())
+    events = order.take_events()
+    if events:
+        await _write_events(repos, order, owner, events)
+
+
+async def _write_events(
+    repos: Repositories, order: Order, owner: Merchant, events: Sequence[Event]
+) -> None:
+    # each event keeps the order's facts of its moment: a callback retried later still
+    # reports what the event saw (notifications/facts.py)
+    await repos.outbox.add(
+        events,
+        merchant_id=owner.id,
+        facts=order_facts(order, owner),
+        dynamic_url=order.dynamic_callback_url,
+    )

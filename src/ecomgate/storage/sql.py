@@ -20,7 +20,15 @@ from ecomgate.domain.events import BindingEvent, Event
 from ecomgate.domain.merchant import Merchant, MerchantSettings
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
-from ecomgate.services.ports import DuplicateLogin, DuplicateOrderNumber, PendingOperation
+from ecomgate.services.ports import (
+    AttemptOutcome,
+    CallbackAttempt,
+    DuplicateLogin,
+    DuplicateOrderNumber,
+    OutboxEntry,
+    OutboxQuery,
+    PendingOperation,
+)
 
 Row = Mapping[str, Any]
 
@@ -376,35 +384,249 @@ class SqlOrders:
         return [PendingOperation(r["order_id"], r["id"]) for r in rows]
 
 
+OUTBOX_EVENTS = Table(
+    "outbox_events",
+    (
+        "id",
+        "merchant_id",
+        "stream",
+        "stream_seq",
+        "order_id",
+        "binding_id",
+        "operation",
+        "status",
+        "created_at",
+        "payload",
+        "state",
+        "attempts",
+        "next_try_at",
+        "lease_until",
+        "lease_token",
+        "delivered_at",
+        "last_error",
+    ),
+    immutable=(),
+)
+CALLBACK_ATTEMPTS = Table(
+    "callback_attempts",
+    (
+        "id",
+        "event_id",
+        "attempt",
+        "started_at",
+        "origin",
+        "method",
+        "url",
+        "http_status",
+        "latency_ms",
+        "error",
+    ),
+    immutable=(),
+)
+_ENTRY_COLUMNS = ", ".join(
+    c for c in OUTBOX_EVENTS.columns if c not in ("lease_until", "lease_token")
+)
+_LEASE = "UPDATE outbox_events SET lease_until = $2, lease_token = $3 WHERE id = $1"
+
+
+def _entry_from_row(row: Row) -> OutboxEntry:
+    payload = json.loads(row["payload"])
+    return OutboxEntry(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        stream=row["stream"],
+        stream_seq=int(row["stream_seq"]),
+        order_id=row["order_id"],
+        binding_id=row["binding_id"],
+        operation=row["operation"],
+        status=int(row["status"]),
+        created_at=int(row["created_at"]),
+        params=payload.get("params", {}),
+        facts=payload.get("facts", {}),
+        dynamic_url=payload.get("dynamic_url", ""),
+        state=row["state"],
+        attempts=int(row["attempts"]),
+        next_try_at=row["next_try_at"],
+        delivered_at=row["delivered_at"],
+        last_error=row["last_error"],
+    )
+
+
+def _attempt_from_row(row: Row) -> CallbackAttempt:
+    return CallbackAttempt(**{c: row[c] for c in CALLBACK_ATTEMPTS.columns})
+
+
 class SqlOutbox:
-    def __init__(self, db: Executor) -> None:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
         self.db = db
+        self.dialect = dialect
 
-    async def add(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
-        await self.db.executemany(
-            "INSERT INTO events (id, order_id, operation, status, created_at, payload, state,"
-            " attempts, next_try_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, 'new', 0, $5,"
-            " NULL)",
-            [
-                (
-                    ids.uuid7(e.at),
-                    e.order_id or "",
-                    e.operation,
-                    e.status,
-                    e.at,
-                    _dumps(_payload(e)),
-                )
-                for e in events
-            ],
+    async def add(
+        self,
+        events: Sequence[Event],
+        *,
+        merchant_id: str | None = None,
+        facts: Mapping[str, str] | None = None,
+        dynamic_url: str = "",
+    ) -> None:
+        # the position in the stream is taken under the lock of the order (or binding) the
+        # events belong to, which the caller holds: no two writers compute the same one
+        for event in events:
+            if isinstance(event, BindingEvent):
+                owner = event.merchant_id
+                binding_id: str | None = event.binding_id
+                stream = event.order_id or f"binding:{event.binding_id}"
+                params = {"bindingId": event.binding_id, "clientId": event.client_id}
+                params |= event.extra
+            else:
+                if merchant_id is None:
+                    raise ValueError("order events need their merchant")
+                owner, binding_id, stream, params = merchant_id, None, event.order_id, event.extra
+            row = await self.db.fetchone(
+                "SELECT COALESCE(MAX(stream_seq), 0) AS seq FROM outbox_events WHERE stream = $1",
+                stream,
+            )
+            payload = {
+                "params": params,
+                "facts": dict(facts or {}) if event.order_id else {},
+                "dynamic_url": dynamic_url if event.order_id else "",
+            }
+            values = {
+                "id": ids.uuid7(event.at),
+                "merchant_id": owner,
+                "stream": stream,
+                "stream_seq": int(row["seq"] if row else 0) + 1,
+                "order_id": event.order_id,
+                "binding_id": binding_id,
+                "operation": event.operation,
+                "status": event.status,
+                "created_at": event.at,
+                "payload": _dumps(payload),
+                "state": "pending",
+                "attempts": 0,
+                "next_try_at": event.at,
+                "lease_until": None,
+                "lease_token": None,
+                "delivered_at": None,
+                "last_error": None,
+            }
+            await self.db.execute(OUTBOX_EVENTS.insert_sql, *OUTBOX_EVENTS.insert_args(values))
+
+    async def claim(self, now: int, lease_until: int, token: str, limit: int) -> list[OutboxEntry]:
+        rows = await self.db.fetchall(
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events e"
+            " WHERE e.state = 'pending' AND e.next_try_at <= $1"
+            " AND (e.lease_until IS NULL OR e.lease_until <= $1)"
+            " AND NOT EXISTS (SELECT 1 FROM outbox_events p WHERE p.stream = e.stream"
+            " AND p.stream_seq < e.stream_seq AND p.state = 'pending')"
+            f" ORDER BY e.next_try_at LIMIT $2{self.dialect.skip_locked}",
+            now,
+            limit,
         )
+        for r in rows:
+            await self.db.execute(_LEASE, r["id"], lease_until, token)
+        return [_entry_from_row(r) for r in rows]
 
+    async def lease(
+        self, event_id: str, now: int, lease_until: int, token: str
+    ) -> OutboxEntry | None:
+        row = await self.db.fetchone(
+            f"SELECT {_ENTRY_COLUMNS}, lease_until FROM outbox_events WHERE id = $1"
+            f"{self.dialect.for_update}",
+            event_id,
+        )
+        if row is None or (row["lease_until"] is not None and row["lease_until"] > now):
+            return None
+        await self.db.execute(_LEASE, event_id, lease_until, token)
+        return _entry_from_row(row)
 
-def _payload(event: Event) -> dict[str, str]:
-    if isinstance(event, BindingEvent):
-        return {"bindingId": event.binding_id, "clientId": event.client_id} | event.extra
-    return event.extra
+    async def finish(
+        self,
+        entry: OutboxEntry,
+        token: str,
+        attempt: CallbackAttempt | None,
+        outcome: AttemptOutcome,
+    ) -> bool:
+        if attempt is not None:
+            await self.db.execute(
+                CALLBACK_ATTEMPTS.insert_sql,
+                *CALLBACK_ATTEMPTS.insert_args(
+                    {c: getattr(attempt, c) for c in CALLBACK_ATTEMPTS.columns}
+                ),
+            )
+        row = await self.db.fetchone(
+            f"SELECT lease_token FROM outbox_events WHERE id = $1{self.dialect.for_update}",
+            entry.id,
+        )
+        if row is None or row["lease_token"] != token:
+            return False
+        await self.db.execute(
+            "UPDATE outbox_events SET state = $2, attempts = attempts + $3, next_try_at = $4,"
+            " delivered_at = COALESCE($5, delivered_at), last_error = $6,"
+            " lease_until = NULL, lease_token = NULL WHERE id = $1",
+            entry.id,
+            outcome.state,
+            1 if outcome.counts else 0,
+            outcome.next_try_at,
+            outcome.delivered_at,
+            outcome.last_error,
+        )
+        return True
+
+    async def get(self, event_id: str) -> OutboxEntry | None:
+        row = await self.db.fetchone(
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events WHERE id = $1", event_id
+        )
+        return None if row is None else _entry_from_row(row)
+
+    async def attempts(self, event_id: str) -> list[CallbackAttempt]:
+        rows = await self.db.fetchall(
+            f"SELECT {CALLBACK_ATTEMPTS.select_list} FROM callback_attempts"
+            " WHERE event_id = $1 ORDER BY started_at, attempt",
+            event_id,
+        )
+        return [_attempt_from_row(r) for r in rows]
+
+    async def find(self, query: OutboxQuery) -> list[OutboxEntry]:
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (("merchant_id", query.merchant_id), ("order_id", query.order_id)):
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        if query.failed_only:
+            where.append("state = 'failed'")
+        args.append(query.limit)
+        rows = await self.db.fetchall(
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+            f" ORDER BY created_at DESC, stream_seq DESC LIMIT ${len(args)}",
+            *args,
+        )
+        return [_entry_from_row(r) for r in rows]
+
+    async def since(self, merchant_id: str, created_from: int, limit: int) -> list[OutboxEntry]:
+        rows = await self.db.fetchall(
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events"
+            " WHERE merchant_id = $1 AND created_at >= $2"
+            " ORDER BY created_at, stream, stream_seq LIMIT $3",
+            merchant_id,
+            created_from,
+            limit,
+        )
+        return [_entry_from_row(r) for r in rows]
+
+    async def prune(self, created_before: int, limit: int) -> int:
+        rows = await self.db.fetchall(
+            "SELECT id FROM outbox_events WHERE state <> 'pending' AND created_at < $1"
+            f" LIMIT $2{self.dialect.skip_locked}",
+            created_before,
+            limit,
+        )
+        for r in rows:
+            await self.db.execute("DELETE FROM callback_attempts WHERE event_id = $1", r["id"])
+            await self.db.execute("DELETE FROM outbox_events WHERE id = $1", r["id"])
+        return len(rows)
 
 
 class SqlSecrets:
@@ -418,9 +640,13 @@ class SqlSecrets:
             name,
             value,
         )
+        found = await self.get(name)
+        assert found is not None
+        return found
+
+    async def get(self, name: str) -> str | None:
         row = await self.db.fetchone("SELECT value FROM gateway_secrets WHERE name = $1", name)
-        assert row is not None
-        return str(row["value"])
+        return None if row is None else str(row["value"])
 
 
 class SqlRepositories:
@@ -430,5 +656,5 @@ class SqlRepositories:
         self.db = db
         self.orders = SqlOrders(db, dialect)
         self.merchants = SqlMerchants(db)
-        self.outbox = SqlOutbox(db)
+        self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
