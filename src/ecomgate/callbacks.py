@@ -65,9 +65,7 @@ def verify_signature(params: Mapping[str, str], certificate: str | bytes) -> boo
     except ValueError:
         return False
     try:
-        key.verify(
-            signature, checksum_string(params).encode(), padding.PKCS1v15(), hashes.SHA512()
-        )
+        key.verify(signature, checksum_string(params).encode(), padding.PKCS1v15(), hashes.SHA512())
     except InvalidSignature:
         return False
     return bool(signature)

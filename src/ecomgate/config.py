@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ecomgate.domain.money import CURRENCIES, DEFAULT_ENABLED
+from ecomgate.notifications.destinations import DestinationPolicy
+from ecomgate.notifications.dispatcher import DeliveryConfig
 from ecomgate.services.context import Policy
 
 
@@ -24,6 +26,20 @@ def _env_bool(name: str, default: bool) -> bool:
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return default if not value else int(value)
+
+
+def _env_seconds(name: str, default: str) -> tuple[int, ...]:
+    """A comma-separated list of whole seconds ("" = none)."""
+    raw = os.environ.get(name, default)
+    try:
+        values = tuple(int(v) for v in raw.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(
+            f"{name}: expected whole seconds separated by commas, got {raw!r}"
+        ) from None
+    if any(v < 0 for v in values):
+        raise ValueError(f"{name}: waits must not be negative")
+    return values
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,19 @@ class Settings:
     #: dates without zone in requests (expirationDate) are read in this zone (spec §8), and
     #: it sets the bank day of same-day reversals (with its daylight saving)
     timezone: str = "Europe/Moscow"
+    #: callbacks (notifications/): waits before each retry, and the longer tail a merchant
+    #: may enable (``callback_extended_retries``)
+    callback_retry_seconds: tuple[int, ...] = (30, 30, 30)
+    callback_retry_tail_seconds: tuple[int, ...] = (600, 1200, 1800, 2400, 3000, 3600)
+    callback_timeout_seconds: float = 10.0
+    #: outside the sandbox, callbacks to loopback/private addresses need this
+    callback_allow_private: bool = False
+    callback_retention_days: float = 30.0
+    callback_poll_interval: float = 0.5
+    callback_concurrency: int = 16
+    #: run the sweeper, the reconciler and the callback dispatcher in ``serve``; off when
+    #: ``ecomgate worker`` processes do that work instead
+    background: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,6 +140,19 @@ class Settings:
                 "and ECOMGATE_ACQUIRER_TIMEOUT_MS), or nothing could be asked before it"
             )
         return self
+
+    def delivery_config(self) -> DeliveryConfig:
+        return DeliveryConfig(
+            retry_seconds=self.callback_retry_seconds,
+            tail_seconds=self.callback_retry_tail_seconds,
+            timeout_seconds=self.callback_timeout_seconds,
+            destinations=DestinationPolicy(
+                https_only=not self.sandbox,
+                allow_private=self.sandbox or self.callback_allow_private,
+            ),
+            retention_ms=int(self.callback_retention_days * 86_400_000),
+            concurrency=self.callback_concurrency,
+        )
 
     def policy(self) -> Policy:
         return Policy(
@@ -159,4 +201,14 @@ def from_env() -> Settings:
         reconcile_deadline_ms=_env_int("ECOMGATE_RECONCILE_DEADLINE_MS", 900_000),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),
+        callback_retry_seconds=_env_seconds("ECOMGATE_CALLBACK_RETRY_SECONDS", "30,30,30"),
+        callback_retry_tail_seconds=_env_seconds(
+            "ECOMGATE_CALLBACK_RETRY_TAIL_SECONDS", "600,1200,1800,2400,3000,3600"
+        ),
+        callback_timeout_seconds=float(env("ECOMGATE_CALLBACK_TIMEOUT_SECONDS", "10")),
+        callback_allow_private=_env_bool("ECOMGATE_CALLBACK_ALLOW_PRIVATE", False),
+        callback_retention_days=float(env("ECOMGATE_CALLBACK_RETENTION_DAYS", "30")),
+        callback_poll_interval=float(env("ECOMGATE_CALLBACK_POLL_INTERVAL", "0.5")),
+        callback_concurrency=_env_int("ECOMGATE_CALLBACK_CONCURRENCY", 16),
+        background=_env_bool("ECOMGATE_BACKGROUND", True),
     ).check()

@@ -230,7 +230,7 @@ class Dispatcher:
                 )
             return None
         request = await self.request_for(entry, merchant)
-        attempt = await self.send(entry, request, origin="dispatcher", number=entry.attempts + 1)
+        attempt = await self.send(entry, request, origin="dispatcher")
         now = self.services.clock.now_ms()
         if attempt.error is None:
             outcome = AttemptOutcome("delivered", delivered_at=now)
@@ -258,7 +258,7 @@ class Dispatcher:
         return attempt
 
     async def send(
-        self, entry: OutboxEntry, request: CallbackRequest, *, origin: str, number: int
+        self, entry: OutboxEntry, request: CallbackRequest, *, origin: str
     ) -> CallbackAttempt:
         """Make the HTTP request; never raises for anything the shop's side does."""
         started_at = self.services.clock.now_ms()
@@ -295,7 +295,7 @@ class Dispatcher:
         return CallbackAttempt(
             id=ids.uuid7(started_at),
             event_id=entry.id,
-            attempt=number,
+            attempt=0,  # numbered when logged
             started_at=started_at,
             origin=origin,
             method=request.method,

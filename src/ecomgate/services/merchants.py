@@ -9,6 +9,7 @@ from typing import Any
 from ecomgate.domain import ids
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import DEFAULT_PERMISSIONS, Merchant, MerchantSettings, Permission
+from ecomgate.notifications import catalogue
 
 from .context import Services
 from .credentials import hash_password, new_token, token_hash
@@ -28,6 +29,35 @@ def _check_permissions(names: Iterable[str]) -> frozenset[str]:
     if unknown:
         raise MerchantError("unknown_permission", names=", ".join(sorted(unknown)))
     return names
+
+
+def _checked_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Changes of settings, each of its setting's type, refused when unknown or invalid."""
+    unknown = set(changes) - set(MerchantSettings.__dataclass_fields__)
+    if unknown:
+        raise MerchantError("unknown_setting", names=", ".join(sorted(unknown)))
+    defaults = MerchantSettings()
+    typed: dict[str, Any] = {}
+    for name, value in changes.items():
+        default = getattr(defaults, name)
+        if isinstance(default, bool):
+            typed[name] = value if isinstance(value, bool) else str(value).lower() == "true"
+        elif isinstance(default, int):
+            try:
+                typed[name] = int(value)
+            except (TypeError, ValueError):
+                raise MerchantError("bad_setting", name=name) from None
+        else:
+            typed[name] = str(value)
+    if "callback_method" in typed:
+        typed["callback_method"] = typed["callback_method"].upper()
+    problem = catalogue.check_settings(typed)
+    if problem is not None:
+        known = (
+            catalogue.OPTIONAL_PARAMS if problem == "bad_callback_params" else catalogue.OPERATIONS
+        )
+        raise MerchantError(problem, known=", ".join(known))
+    return typed
 
 
 async def create_merchant(
@@ -103,10 +133,7 @@ async def update_merchant(
         )
         new_settings = merchant.settings
         if settings:
-            unknown = set(settings) - set(MerchantSettings.__dataclass_fields__)
-            if unknown:
-                raise MerchantError("unknown_setting", names=", ".join(sorted(unknown)))
-            new_settings = replace(merchant.settings, **settings)
+            new_settings = replace(merchant.settings, **_checked_settings(settings))
         updated = replace(
             merchant,
             name=merchant.name if name is None else name,

@@ -152,6 +152,7 @@ class CallbackAttempt:
 
     id: str
     event_id: str
+    #: the n-th request for this event, whoever made it (set when it is logged)
     attempt: int
     started_at: int
     #: dispatcher | resend | listen
@@ -213,6 +214,9 @@ class Outbox(Protocol):
     ) -> bool:
         """Log the attempt (None: nothing was sent) and, if ``token`` still holds the
         lease, apply ``outcome`` and release it; False when the lease had passed on."""
+
+    async def log_attempt(self, attempt: CallbackAttempt) -> None:
+        """A log line only (``ecomgate listen``); numbered after the event's others."""
 
     async def get(self, event_id: str) -> OutboxEntry | None: ...
     async def attempts(self, event_id: str) -> list[CallbackAttempt]: ...

@@ -548,12 +548,7 @@ class SqlOutbox:
         outcome: AttemptOutcome,
     ) -> bool:
         if attempt is not None:
-            await self.db.execute(
-                CALLBACK_ATTEMPTS.insert_sql,
-                *CALLBACK_ATTEMPTS.insert_args(
-                    {c: getattr(attempt, c) for c in CALLBACK_ATTEMPTS.columns}
-                ),
-            )
+            await self.log_attempt(attempt)
         row = await self.db.fetchone(
             f"SELECT lease_token FROM outbox_events WHERE id = $1{self.dialect.for_update}",
             entry.id,
@@ -572,6 +567,16 @@ class SqlOutbox:
             outcome.last_error,
         )
         return True
+
+    async def log_attempt(self, attempt: CallbackAttempt) -> None:
+        # numbered by the log itself: dispatcher attempts, resends and forwards in one row
+        row = await self.db.fetchone(
+            "SELECT COALESCE(MAX(attempt), 0) AS n FROM callback_attempts WHERE event_id = $1",
+            attempt.event_id,
+        )
+        values = {c: getattr(attempt, c) for c in CALLBACK_ATTEMPTS.columns}
+        values["attempt"] = int(row["n"] if row else 0) + 1
+        await self.db.execute(CALLBACK_ATTEMPTS.insert_sql, *CALLBACK_ATTEMPTS.insert_args(values))
 
     async def get(self, event_id: str) -> OutboxEntry | None:
         row = await self.db.fetchone(

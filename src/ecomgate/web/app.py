@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import secrets
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
@@ -19,17 +18,15 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from ecomgate import config, storage
-from ecomgate.acquirers.registry import create_acquirer
+from ecomgate import config
+from ecomgate.composition import background, open_services
 from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
-from ecomgate.services.expiry import run_sweeper
 
 from .api import card_payment, lifecycle, orders
 from .api.endpoint import Api, json_response
 from .api.params import Context
-from .links import WebLinks
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 
@@ -86,43 +83,27 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await storage.open_store(settings.resolved_database_url, **settings.store_options())
-        secret = settings.secret_key
-        if not secret:
-            async with store.transaction() as repos:
-                secret = await repos.secrets.get_or_create("gateway", secrets.token_hex(32))
-        public_url = settings.resolved_public_url
-        links = WebLinks(public_url)
-        acquirer = create_acquirer(
-            settings.acquirer,
-            secret=secret.encode(),
-            acs_base_url=links.acs_base,
-            **settings.acquirer_options(),
-        )
-        services = Services(store=store, acquirer=acquirer, links=links, policy=settings.policy())
-        authenticator = Authenticator(store, ttl=settings.auth_cache_seconds)
-        for each in (api, sandbox_api):
-            each.bind(
-                services,
-                authenticator,
-                Context(timezone=ZoneInfo(settings.timezone), public_url=public_url),
-                {"register_success_error_code": settings.register_success_error_code},
-            )
-        app.state.services = services
-        app.state.authenticator = authenticator
-        app.state.settings = settings
-        # an acquirer with pages of its own (the emulator's ACS) exposes them as routes()
-        pages = getattr(acquirer, "routes", None)
-        acquirer_pages.app = Router(routes=pages() if pages else [])
-        # expiry and auto-completion/-reversal happen even when nobody looks (spec §2.4)
-        sweeper = asyncio.create_task(run_sweeper(services, settings.sweep_interval))
-        try:
-            yield
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            await store.close()
+        async with open_services(settings) as services:
+            authenticator = Authenticator(services.store, ttl=settings.auth_cache_seconds)
+            for each in (api, sandbox_api):
+                each.bind(
+                    services,
+                    authenticator,
+                    Context(
+                        timezone=ZoneInfo(settings.timezone),
+                        public_url=settings.resolved_public_url,
+                    ),
+                    {"register_success_error_code": settings.register_success_error_code},
+                )
+            app.state.services = services
+            app.state.authenticator = authenticator
+            app.state.settings = settings
+            # an acquirer with pages of its own (the emulator's ACS) exposes them as routes()
+            pages = getattr(services.acquirer, "routes", None)
+            acquirer_pages.app = Router(routes=pages() if pages else [])
+            # expiry, holds, the reconciler and callbacks happen even when nobody looks
+            async with background(services, settings):
+                yield
 
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),

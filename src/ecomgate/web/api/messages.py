@@ -76,6 +76,17 @@ EN: dict[str, str] = {
     "card_expired": "The card has expired",
     "card_cvc_invalid": "Enter the 3-digit security code",
     "cardholder_invalid": "Enter the name as printed on the card (Latin letters)",
+    # merchant administration and callbacks: settings, the delivery log, resend
+    "unknown_setting": "Unknown merchant setting: {names}",
+    "bad_setting": "Setting [{name}] must be a whole number",
+    "bad_callback_url": "Setting [callback_url] must be an absolute http(s) URL",
+    "bad_callback_method": "Setting [callback_method] must be GET or POST",
+    "bad_callback_signing": "Setting [callback_signing] must be hmac or rsa",
+    "bad_callback_operations": "Setting [callback_operations] names an unknown operation (known: {known})",
+    "bad_callback_params": "Setting [callback_params] names an unknown parameter (known: {known}, or all)",
+    "unknown_callback": "Callback [{event_id}] not found",
+    "callback_in_delivery": "Callback [{event_id}] is being delivered right now; try again in a moment",
+    "callback_not_sendable": "Callback [{event_id}] cannot be sent: {reason}",
 }
 
 RU: dict[str, str] = {
@@ -146,6 +157,16 @@ RU: dict[str, str] = {
     "card_expired": "Срок действия карты истёк",
     "card_cvc_invalid": "Введите трёхзначный код безопасности",
     "cardholder_invalid": "Введите имя латиницей, как на карте",
+    "unknown_setting": "Неизвестная настройка магазина: {names}",
+    "bad_setting": "Настройка [{name}] должна быть целым числом",
+    "bad_callback_url": "Настройка [callback_url] должна быть абсолютным http(s) URL",
+    "bad_callback_method": "Настройка [callback_method] должна быть GET или POST",
+    "bad_callback_signing": "Настройка [callback_signing] должна быть hmac или rsa",
+    "bad_callback_operations": "Настройка [callback_operations] содержит неизвестную операцию (известны: {known})",
+    "bad_callback_params": "Настройка [callback_params] содержит неизвестный параметр (известны: {known} или all)",
+    "unknown_callback": "Уведомление [{event_id}] не найдено",
+    "callback_in_delivery": "Уведомление [{event_id}] сейчас отправляется; повторите чуть позже",
+    "callback_not_sendable": "Уведомление [{event_id}] нельзя отправить: {reason}",
 }
 
 
