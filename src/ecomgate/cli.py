@@ -1,10 +1,13 @@
-"""``ecomgate``: serve | merchant | db | demo."""
+"""``ecomgate``: serve | worker | merchant | callbacks | listen | db | demo."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import json
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,10 +16,17 @@ from typing import Any, TypeVar
 import click
 
 from ecomgate import config, storage
+from ecomgate.composition import open_services, run_background
 from ecomgate.config import Settings
 from ecomgate.domain.errors import GatewayError
+from ecomgate.notifications import admin as callback_admin
+from ecomgate.notifications import catalogue as callback_catalogue
+from ecomgate.notifications.dispatcher import Dispatcher
+from ecomgate.notifications.keys import callback_key
+from ecomgate.notifications.listen import listener_for
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
+from ecomgate.services.ports import CallbackAttempt, OutboxEntry
 from ecomgate.storage import migrate
 from ecomgate.web.api.messages import message
 from ecomgate.web.links import WebLinks
@@ -301,6 +311,156 @@ def _setting_value(raw: str) -> Any:
     if raw.isdigit():
         return int(raw)
     return raw
+
+
+@merchant.command("callback-certificate")
+@click.argument("login")
+def merchant_callback_certificate(login: str) -> None:
+    """Print the certificate (PEM) that verifies LOGIN's RSA-signed callbacks
+    (callback_signing=rsa); the private key never leaves the gateway."""
+
+    async def work(services: Services) -> str:
+        merchant = await merchant_service.get_merchant(services, login)
+        return (await callback_key(services, merchant)).certificate_pem
+
+    click.echo(_run(_settings(), work), nl=False)
+
+
+@merchant.command("callback-secret")
+@click.argument("login")
+def merchant_callback_secret(login: str) -> None:
+    """Generate a new callback_secret for LOGIN (HMAC-SHA256 checksums) and print it: it
+    is shown this once; the previous one stops verifying at once."""
+    secret = secrets.token_hex(16)
+    _run(
+        _settings(),
+        lambda s: merchant_service.update_merchant(
+            s, login, settings={"callback_secret": secret, "callback_signing": "hmac"}
+        ),
+    )
+    click.echo(secret)
+
+
+# -- callbacks -----------------------------------------------------------------------
+@main.group()
+def callbacks() -> None:
+    """The callbacks' delivery log; resend one."""
+
+
+def _event_line(e: OutboxEntry) -> str:
+    at = dt.datetime.fromtimestamp(e.created_at / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    subject = e.order_id or f"binding {e.binding_id}"
+    error = f"  ({e.last_error})" if e.last_error and e.state != "delivered" else ""
+    return (
+        f"{e.id}  {at}  {e.operation:<22} {e.status}  {e.state:<9} {e.attempts}  {subject}{error}"
+    )
+
+
+@callbacks.command("list")
+@click.option("--merchant", "login", default=None, help="Only this merchant's")
+@click.option("--order", "order_id", default=None, help="Only this order's")
+@click.option("--failed", is_flag=True, help="Only those whose retries are used up")
+@click.option("--limit", type=int, default=50, show_default=True)
+def callbacks_list(login: str | None, order_id: str | None, failed: bool, limit: int) -> None:
+    """Callbacks, newest first: id, time (UTC), operation, status, state, attempts, order."""
+
+    async def work(services: Services) -> list[OutboxEntry]:
+        merchant = await merchant_service.get_merchant(services, login) if login else None
+        return await callback_admin.find_events(
+            services, merchant=merchant, order_id=order_id, failed_only=failed, limit=limit
+        )
+
+    found = _run(_settings(), work)
+    if not found:
+        click.echo("no callbacks")
+    for e in found:
+        click.echo(_event_line(e))
+
+
+@callbacks.command("show")
+@click.argument("event_id")
+def callbacks_show(event_id: str) -> None:
+    """One callback and its delivery log: every attempt's time, HTTP status, latency and
+    error."""
+    log = _run(_settings(), lambda s: callback_admin.show(s, event_id))
+    click.echo(_event_line(log.event))
+    params = log.event.params | {"status": str(log.event.status)}
+    click.echo(f"  parameters of the event: {json.dumps(params, ensure_ascii=False)}")
+    if not log.attempts:
+        click.echo("  no attempts yet")
+    for a in log.attempts:
+        click.echo(f"  {_attempt_line(a)}")
+
+
+def _attempt_line(a: CallbackAttempt) -> str:
+    at = dt.datetime.fromtimestamp(a.started_at / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    answer = f"HTTP {a.http_status}" if a.http_status is not None else "no answer"
+    error = f"  {a.error}" if a.error else ""
+    return (
+        f"#{a.attempt}  {at}  {a.origin:<10} {a.method} {a.url}  {answer}  {a.latency_ms} ms{error}"
+    )
+
+
+@callbacks.command("resend")
+@click.argument("event_id")
+def callbacks_resend(event_id: str) -> None:
+    """Send a callback again now, with the merchant's current settings, and print the
+    answer (a success marks it delivered)."""
+    settings = _settings()
+
+    async def work(services: Services) -> CallbackAttempt:
+        async with Dispatcher(services, settings.delivery_config()) as dispatcher:
+            return await callback_admin.resend(services, dispatcher, event_id)
+
+    attempt = _run(settings, work)
+    click.echo(_attempt_line(attempt))
+    if attempt.error:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--merchant", "login", required=True, help="The merchant whose callbacks to forward")
+@click.option(
+    "--forward-to",
+    required=True,
+    help="Your local handler, e.g. http://127.0.0.1:8000/payment/callback",
+)
+@click.option(
+    "--interval", type=float, default=0.5, show_default=True, help="Seconds between looks"
+)
+def listen(login: str, forward_to: str, interval: float) -> None:
+    """Forward LOGIN's callbacks, signed as the gateway signs them, to a handler on this
+    machine, printing one line per delivery (Ctrl-C stops).  Reads the gateway's database
+    (ECOMGATE_DATABASE_URL); the merchant's own callback URL keeps getting them too."""
+    if callback_catalogue.check_settings({"callback_url": forward_to}):
+        raise click.BadParameter("expected an http(s) URL", param_hint="--forward-to")
+
+    async def work(services: Services) -> None:
+        listener = await listener_for(services, login, forward_to, click.echo)
+        click.echo(f"forwarding callbacks of {login} to {forward_to} (Ctrl-C to stop)")
+        await listener.run(interval)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(_settings(), work)
+
+
+# -- worker --------------------------------------------------------------------------
+@main.command()
+def worker() -> None:
+    """The gateway's background work without HTTP: callback delivery, expiry,
+    auto-completion/-reversal and the reconciler.  Run any number beside (or instead of
+    the background work of) ``ecomgate serve`` on the same database; set
+    ECOMGATE_BACKGROUND=false on the serve hosts to leave it to the workers."""
+    settings = _settings()
+    _upgrade(settings, quiet=True)
+
+    async def main_loop() -> None:
+        async with open_services(settings) as services:
+            click.echo(f"EcomGate worker (database: {services.store.engine}); Ctrl-C stops")
+            await run_background(services, settings)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main_loop())
 
 
 # -- demo ----------------------------------------------------------------------------

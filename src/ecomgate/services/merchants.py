@@ -95,6 +95,14 @@ async def create_merchant(
     return merchant
 
 
+async def get_merchant(services: Services, login: str) -> Merchant:
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
+    if merchant is None:
+        raise MerchantError("unknown_merchant", login=login)
+    return merchant
+
+
 async def list_merchants(services: Services) -> list[Merchant]:
     async with services.uow.transaction() as repos:
         return await repos.merchants.list()

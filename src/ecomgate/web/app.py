@@ -93,7 +93,10 @@ def create_app(settings: Settings) -> Starlette:
                         timezone=ZoneInfo(settings.timezone),
                         public_url=settings.resolved_public_url,
                     ),
-                    {"register_success_error_code": settings.register_success_error_code},
+                    {
+                        "register_success_error_code": settings.register_success_error_code,
+                        "delivery": settings.delivery_config(),
+                    },
                 )
             app.state.services = services
             app.state.authenticator = authenticator

@@ -77,6 +77,7 @@ EN: dict[str, str] = {
     "card_cvc_invalid": "Enter the 3-digit security code",
     "cardholder_invalid": "Enter the name as printed on the card (Latin letters)",
     # merchant administration and callbacks: settings, the delivery log, resend
+    "unknown_merchant": "Unknown merchant {login}",
     "unknown_setting": "Unknown merchant setting: {names}",
     "bad_setting": "Setting [{name}] must be a whole number",
     "bad_callback_url": "Setting [callback_url] must be an absolute http(s) URL",
@@ -157,6 +158,7 @@ RU: dict[str, str] = {
     "card_expired": "Срок действия карты истёк",
     "card_cvc_invalid": "Введите трёхзначный код безопасности",
     "cardholder_invalid": "Введите имя латиницей, как на карте",
+    "unknown_merchant": "Неизвестный магазин {login}",
     "unknown_setting": "Неизвестная настройка магазина: {names}",
     "bad_setting": "Настройка [{name}] должна быть целым числом",
     "bad_callback_url": "Настройка [callback_url] должна быть абсолютным http(s) URL",

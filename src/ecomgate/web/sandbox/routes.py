@@ -12,7 +12,12 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from ecomgate.services import expiry
+from ecomgate.notifications import admin as callback_admin
+from ecomgate.notifications.dispatcher import Dispatcher
+from ecomgate.notifications.requests import skip_reason
+from ecomgate.services import expiry, status
+from ecomgate.services.ports import CallbackAttempt
+from ecomgate.services.uow import OrderRef
 
 from ..api import params
 from ..api.endpoint import Api, ApiCall
@@ -37,11 +42,79 @@ async def expire_order(call: ApiCall) -> dict[str, Any]:
     }
 
 
+def _attempt_json(a: CallbackAttempt) -> dict[str, Any]:
+    return {
+        "attempt": a.attempt,
+        "startedAt": a.started_at,
+        "origin": a.origin,
+        "method": a.method,
+        "url": a.url,
+        "httpStatus": a.http_status,
+        "latencyMs": a.latency_ms,
+        "error": a.error,
+    }
+
+
+async def order_callbacks(call: ApiCall) -> dict[str, Any]:
+    """``GET|POST /sandbox/orders/{orderId}/callbacks``: the order's callbacks in the order
+    of its operations, each with the parameters it sends (as the merchant's settings are
+    now) and its delivery log."""
+    merchant = await call.authenticate()
+    order_id = params.order_id(call.request.path_params["order_id"])
+    order = await status.find_order(call.services, merchant, OrderRef(order_id=order_id))
+    logs = await callback_admin.find_logs(call.services, merchant=merchant, order_id=order.id)
+    items = []
+    async with Dispatcher(call.services, call.options["delivery"]) as dispatcher:
+        for log in logs:
+            event = log.event
+            reason = skip_reason(event, merchant)
+            sent = None if reason else await dispatcher.request_for(event, merchant)
+            items.append(
+                {
+                    "id": event.id,
+                    "operation": event.operation,
+                    "status": event.status,
+                    "state": event.state,
+                    "attempts": event.attempts,
+                    "createdAt": event.created_at,
+                    "nextTryAt": event.next_try_at if event.state == "pending" else None,
+                    "deliveredAt": event.delivered_at,
+                    "lastError": event.last_error,
+                    "notSentBecause": reason,
+                    "method": sent.method if sent else None,
+                    "params": sent.params if sent else None,
+                    "deliveries": [_attempt_json(a) for a in log.attempts],
+                }
+            )
+    return _success(call, orderId=order.id, callbacks=items)
+
+
+async def resend_callback(call: ApiCall) -> dict[str, Any]:
+    """``POST /sandbox/callbacks/{callbackId}/resend``: send it again now; the answer is
+    the attempt as the delivery log keeps it."""
+    merchant = await call.authenticate()
+    event_id = params.order_id(call.request.path_params["event_id"])
+    async with Dispatcher(call.services, call.options["delivery"]) as dispatcher:
+        attempt = await callback_admin.resend(
+            call.services, dispatcher, event_id, merchant=merchant
+        )
+    return _success(call, callbackId=event_id, delivery=_attempt_json(attempt))
+
+
+def _success(call: ApiCall, **body: Any) -> dict[str, Any]:
+    return {"errorCode": "0", "errorMessage": message("success", call.language), **body}
+
+
 def install(api: Api) -> None:
     api.add("expire", expire_order)
+    api.add("callbacks", order_callbacks)
+    api.add("resend", resend_callback)
 
 
 def routes(api: Api) -> list[BaseRoute]:
     """``api`` is bound at start-up like the ``.do`` one; its methods are the last path
-    segment: ``/sandbox/orders/{order_id}/{method}``."""
-    return [Route(f"{PREFIX}/orders/{{order_id}}/{{method}}", api.endpoint, methods=["POST"])]
+    segment: ``/sandbox/orders/{order_id}/{method}``, ``/sandbox/callbacks/{id}/{method}``."""
+    return [
+        Route(f"{PREFIX}/orders/{{order_id}}/{{method}}", api.endpoint, methods=["GET", "POST"]),
+        Route(f"{PREFIX}/callbacks/{{event_id}}/{{method}}", api.endpoint, methods=["POST"]),
+    ]
