@@ -61,8 +61,9 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
         public_url=PUBLIC_URL,
         secret_key=TEST_SECRET,
         sandbox=True,
-        # no background sweeps: a test that needs one runs it (services.expiry.sweep)
-        sweep_interval=3600,
+        # no background work: a test that needs a sweep or a callback delivery runs it
+        # (services.expiry.sweep, notifications.dispatcher.Dispatcher)
+        background=False,
         sqlite_synchronous="NORMAL",
         log_level="warning",
     )
