@@ -39,6 +39,20 @@ def wait_until(
         time.sleep(interval)
 
 
+class ShiftableClock:
+    """The system clock plus an offset a test may move forward (an order's lifetime ends
+    without waiting for it)."""
+
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.offset_ms
+
+    def advance(self, seconds: float) -> None:
+        self.offset_ms += int(seconds * 1000)
+
+
 @dataclass(frozen=True)
 class MerchantCredentials:
     login: str

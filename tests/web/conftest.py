@@ -14,7 +14,6 @@ Merchants are made through the app's own ``Services``: one SQLite connection for
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -27,23 +26,9 @@ from ecomgate.services.context import Services
 from ecomgate.storage import migrate
 from ecomgate.web.app import create_app
 
-from ..support import TEST_SECRET, Api, MerchantCredentials
+from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
 
 PUBLIC_URL = "http://gateway.test"
-
-
-class ShiftableClock:
-    """The system clock plus an offset a test may move forward (an order's lifetime ends
-    without waiting for it)."""
-
-    def __init__(self) -> None:
-        self.offset_ms = 0
-
-    def now_ms(self) -> int:
-        return time.time_ns() // 1_000_000 + self.offset_ms
-
-    def advance(self, seconds: float) -> None:
-        self.offset_ms += int(seconds * 1000)
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,7 @@ from ecomgate.services.context import Services
 from ecomgate.testing.receiver import CallbackReceiver, Received
 
 from ..api.paying import pay
-from ..support import Api, assert_error, make_merchant
-from .conftest import ShiftableClock
+from ..support import Api, ShiftableClock, assert_error, make_merchant
 
 SECRET = "ooc7slpvc61k7sf7ma7p4hrefr"
 NO_3DS_CARD = "4563960122001999"

@@ -25,8 +25,7 @@ from ..api.paying import (
     pay,
     stored_order,
 )
-from ..support import Api, assert_error, make_merchant
-from .conftest import ShiftableClock
+from ..support import Api, ShiftableClock, assert_error, make_merchant
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail?from=gateway"

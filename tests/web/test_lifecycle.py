@@ -16,8 +16,7 @@ from ecomgate.services.context import Services
 from ecomgate.services.uow import OrderRef
 
 from ..api.paying import stored_order
-from ..support import Api, MerchantCredentials, assert_error, make_merchant
-from .conftest import ShiftableClock
+from ..support import Api, MerchantCredentials, ShiftableClock, assert_error, make_merchant
 
 APPROVE_PAN, APPROVE_CVC = "4563960122001999", "347"
 FUTURE_YEAR = str(datetime.now(UTC).year + 3)

@@ -1,0 +1,140 @@
+"""Callback delivery on SQLite and PostgreSQL: two dispatchers over one database deliver
+every event exactly once and each order's events in order; a lease that ran out passes to
+another dispatcher; finished events are pruned after their retention."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from ecomgate import storage
+from ecomgate.domain import ids
+from ecomgate.domain.merchant import Merchant
+from ecomgate.domain.order import Order
+from ecomgate.notifications.destinations import DestinationPolicy
+from ecomgate.notifications.dispatcher import DeliveryConfig, Dispatcher
+from ecomgate.services import lifecycle
+from ecomgate.services import merchants as merchant_service
+from ecomgate.services.context import Services
+from ecomgate.services.ports import AttemptOutcome, OutboxQuery
+from ecomgate.services.uow import OrderRef
+from ecomgate.testing.receiver import CallbackReceiver
+
+from ..support import ShiftableClock, make_merchant, services_on
+from .test_lifecycle import CARD
+
+LOCAL = DeliveryConfig(destinations=DestinationPolicy(https_only=False, allow_private=True))
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[CallbackReceiver]:
+    async with CallbackReceiver() as running:
+        yield running
+
+
+async def shop(services: Services, receiver: CallbackReceiver) -> Merchant:
+    creds = await make_merchant(services)
+    return await merchant_service.update_merchant(
+        services, creds.login, settings={"callback_url": receiver.url}
+    )
+
+
+async def held_order(services: Services, merchant: Merchant) -> Order:
+    """A two-phase order whose hold was approved, written with its ``approved`` event."""
+    now = services.clock.now_ms()
+    order = Order(
+        id=ids.uuid7(now),
+        merchant_id=merchant.id,
+        order_number=uuid.uuid4().hex,
+        amount=3000,
+        currency="643",
+        two_phase=True,
+        created_at=now,
+        expires_at=now + 1_200_000,
+        return_url="https://shop.example/ok",
+    )
+    order.start_attempt(now, ids.uuid7(now), CARD)
+    order.authorization_approved(
+        now,
+        deposit_operation_id=ids.uuid7(now),
+        approval_code="A1B2C3",
+        auth_ref_num="1",
+        terminal_id="T1",
+    )
+    await services.uow.add_order(order)
+    return order
+
+
+async def test_two_dispatchers_deliver_every_event_once_and_in_order(
+    services: Services, database_url: str, receiver: CallbackReceiver
+) -> None:
+    merchant = await shop(services, receiver)
+    orders = [await held_order(services, merchant) for _ in range(12)]
+    for order in orders:  # approved, then deposited: two events per order
+        await lifecycle.deposit(services, merchant, OrderRef(order_id=order.id), 0)
+
+    other_store = await storage.open_store(database_url)  # a second "host": its own pool
+    try:
+        first = Dispatcher(services, LOCAL)
+        second = Dispatcher(services_on(other_store), LOCAL)
+        async with first, second:
+            await asyncio.gather(first.drain(), second.drain(), first.drain(), second.drain())
+            # what one left due when the other finished is delivered by the next passes
+            while await first.drain() + await second.drain():
+                pass
+    finally:
+        await other_store.close()
+
+    got = [(r.params["mdOrder"], r.params["operation"]) for r in receiver.received]
+    assert sorted(got) == sorted(
+        (o.id, operation) for o in orders for operation in ("approved", "deposited")
+    )
+    assert len(set(got)) == len(got)  # nothing twice
+    for order in orders:
+        assert [op for oid, op in got if oid == order.id] == ["approved", "deposited"]
+
+
+async def test_a_lease_that_ran_out_passes_to_another_dispatcher(
+    services: Services, receiver: CallbackReceiver
+) -> None:
+    clock = ShiftableClock()
+    moved = replace(services, clock=clock)
+    merchant = await shop(moved, receiver)
+    order = await held_order(moved, merchant)
+    stalled = Dispatcher(moved, LOCAL)
+    token, [claimed] = await stalled.claim(10)  # ... and its process dies before sending
+    assert claimed.order_id == order.id
+
+    async with Dispatcher(moved, LOCAL) as rescuer:
+        assert await rescuer.drain() == 0  # leased: nobody else sends it meanwhile
+        clock.advance(LOCAL.lease_ms / 1000)
+        assert await rescuer.drain() == 1
+    assert [r.params["operation"] for r in receiver.received] == ["approved"]
+    # the stalled dispatcher coming back cannot overwrite what the rescuer wrote
+    async with moved.uow.transaction() as repos:
+        kept = await repos.outbox.finish(claimed, token, None, AttemptOutcome("failed"))
+        [event] = await repos.outbox.find(OutboxQuery(order_id=order.id))
+    assert not kept
+    assert event.state == "delivered"
+
+
+async def test_finished_events_are_pruned_after_their_retention(
+    services: Services, receiver: CallbackReceiver
+) -> None:
+    clock = ShiftableClock()
+    moved = replace(services, clock=clock)
+    merchant = await shop(moved, receiver)
+    delivered = await held_order(moved, merchant)
+    async with Dispatcher(moved, LOCAL) as dispatcher:
+        await dispatcher.drain()
+        waiting = await held_order(moved, merchant)  # not sent yet: pending
+        clock.advance(31 * 86_400)
+        await dispatcher.prune()
+    async with moved.uow.transaction() as repos:
+        assert await repos.outbox.find(OutboxQuery(order_id=delivered.id)) == []
+        [pending] = await repos.outbox.find(OutboxQuery(order_id=waiting.id))
+    assert pending.state == "pending"
