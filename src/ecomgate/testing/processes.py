@@ -46,14 +46,10 @@ class GatewayProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_gateway(
-    database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
-) -> GatewayProcess:
-    """``ecomgate serve --port 0``: the system picks the port, the gateway writes it to a
-    file we read back (no free-port guess that another process could take meanwhile).  The
-    public URL is left to the gateway, which builds it from the port it bound."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    port_file = workdir / f"port-{secrets.token_hex(4)}"
+def gateway_env(
+    database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a gateway process (``serve``, ``worker``, ``listen``) of a test."""
     env = {
         **os.environ,
         "ECOMGATE_DATABASE_URL": database_url,
@@ -66,23 +62,54 @@ def start_gateway(
         **(extra_env or {}),
     }
     env.pop("ECOMGATE_PUBLIC_URL", None)
-    log_path = workdir / f"gateway-{port_file.name}.log"
-    with log_path.open("wb") as log_file:  # the child keeps its own descriptor
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ecomgate.cli", "serve", "--port-file", str(port_file)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    gateway = GatewayProcess("", database_url, process, log_path)
+    return env
+
+
+def start_gateway(
+    database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
+) -> GatewayProcess:
+    """``ecomgate serve --port 0``: the system picks the port, the gateway writes it to a
+    file we read back (no free-port guess that another process could take meanwhile).  The
+    public URL is left to the gateway, which builds it from the port it bound."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port_file = workdir / f"port-{secrets.token_hex(4)}"
+    gateway = start_command(
+        ["serve", "--port-file", str(port_file)],
+        database_url,
+        workdir,
+        extra_env=extra_env,
+        name=f"gateway-{port_file.name}",
+    )
     try:
-        started = Startup("gateway", process, gateway.log)
+        started = Startup("gateway", gateway.process, gateway.log)
         gateway.base_url = f"http://127.0.0.1:{int(started.port_file(port_file))}"
         started.answering(f"{gateway.base_url}/health")
         return gateway
     except BaseException:
         gateway.stop()
         raise
+
+
+def start_command(
+    args: list[str],
+    database_url: str,
+    workdir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    name: str = "",
+) -> GatewayProcess:
+    """``ecomgate <args>`` (``worker``, ``listen`` ...) against ``database_url``, its output
+    in a log file; ``base_url`` stays empty (``start_gateway`` fills it for ``serve``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name or args[0]}-{secrets.token_hex(4)}.log"
+    with log_path.open("wb") as log_file:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-u", "-m", "ecomgate.cli", *args],
+            env=gateway_env(database_url, workdir, extra_env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    return GatewayProcess("", database_url, process, log_path)
 
 
 class Startup:
@@ -115,6 +142,12 @@ class Startup:
             self._check("no port file")
             time.sleep(0.02)
         return json.loads(path.read_text())
+
+    def logged(self, text: str) -> None:
+        """The process has written ``text`` to its output."""
+        while text not in self.log():
+            self._check(f"{text!r} not in its output")
+            time.sleep(0.02)
 
     def answering(self, *urls: str) -> None:
         """Each of ``urls`` answers a GET with 200."""
