@@ -466,9 +466,11 @@ def worker() -> None:
 # -- demo ----------------------------------------------------------------------------
 DEMO_LOGIN = "demo-shop-api"
 DEMO_PASSWORD = "demo-password"
+#: the demo shop verifies its callbacks with it (a demo: a real shop keeps its secret secret)
+DEMO_CALLBACK_SECRET = "demo-callback-secret"
 
 
-async def _ensure_demo_merchant(services: Services) -> None:
+async def _ensure_demo_merchant(services: Services, shop_url: str) -> None:
     from ecomgate.domain.merchant import MerchantSettings
 
     async with services.uow.transaction() as repos:
@@ -482,6 +484,16 @@ async def _ensure_demo_merchant(services: Services) -> None:
             permissions=("card-payment-api", "reverse-deposited"),
             settings=MerchantSettings(language="en", max_attempts=3),
         )
+    # the shop's port may differ from the last run's: its callback URL follows it
+    await merchant_service.update_merchant(
+        services,
+        DEMO_LOGIN,
+        settings={
+            "callback_url": f"{shop_url}/callback",
+            "callback_secret": DEMO_CALLBACK_SECRET,
+            "callback_params": "amount,currency,depositedAmount,maskedPan,paymentState",
+        },
+    )
 
 
 @main.command()
@@ -521,14 +533,18 @@ def demo(port: int | None, shop_port: int, host: str | None, port_file: str | No
         raise
     settings = settings.with_overrides(port=int(gateway_socket.getsockname()[1]))
     shop_port = int(shop_socket.getsockname()[1])
-    _run(settings, _ensure_demo_merchant)
     gateway_url = settings.resolved_public_url
     shop_url = f"http://{settings.host}:{shop_port}"
+    _run(settings, lambda s: _ensure_demo_merchant(s, shop_url))
     if port_file:
         _write_port_file(port_file, {"port": settings.port, "shop_port": shop_port})
     shop = create_shop(
         ShopConfig(
-            gateway_url=gateway_url, shop_url=shop_url, login=DEMO_LOGIN, password=DEMO_PASSWORD
+            gateway_url=gateway_url,
+            shop_url=shop_url,
+            login=DEMO_LOGIN,
+            password=DEMO_PASSWORD,
+            callback_secret=DEMO_CALLBACK_SECRET,
         )
     )
     click.echo(

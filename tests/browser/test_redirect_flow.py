@@ -44,6 +44,10 @@ def test_a_buyer_pays_a_one_stage_order_and_the_shop_sees_it_paid(page: Page, de
     assert status["orderStatus"] == 2
     assert status["actionCode"] == 0
     assert status["cardAuthInfo"]["maskedPan"] == "411111**1111"
+    # ... and the shop got the gateway's signed callback, and shows it with the order
+    assert demo.callbacks(order_id, 1) == [{"operation": "deposited", "status": "1", "valid": True}]
+    page.reload()
+    expect(page.locator("#callbacks li")).to_have_text("deposited (status 1) — checksum valid")
 
 
 def test_a_two_stage_order_ends_held_at_the_shop(page: Page, demo: Demo) -> None:

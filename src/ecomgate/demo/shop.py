@@ -2,7 +2,9 @@
 
 Buy -> register.do -> redirect to formUrl -> (buyer pays on the gateway's page) -> back to
 /return -> getOrderStatusExtended.do -> "paid" or "declined".  The verdict always comes from
-the status call, never from the redirect alone: the redirect proves nothing.
+the status call, never from the redirect alone: the redirect proves nothing.  The gateway's
+signed callbacks arrive at /callback; the shop checks each checksum (spec §4.3) and shows
+them with the order (kept in memory: a demo).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import httpx
 import jinja2
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from ecomgate.callbacks import verify_checksum
 
 TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -38,9 +42,14 @@ class ShopConfig:
     login: str
     password: str
     currency: str = "643"
+    #: the merchant's callback_secret ("" = callbacks are not checked)
+    callback_secret: str = ""
 
 
 def create_shop(config: ShopConfig) -> Starlette:
+    #: order id -> the callbacks received for it: (operation, status, checksum valid)
+    received: dict[str, list[dict[str, Any]]] = {}
+
     async def api(method: str, **params: Any) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=15) as http:
             response = await http.post(
@@ -86,12 +95,35 @@ def create_shop(config: ShopConfig) -> Starlette:
         verdict = "unknown"
         if status.get("errorCode") == "0":
             verdict = {1: "held", 2: "paid"}.get(int(status["orderStatus"]), "declined")
-        return page("result.html", status=status, verdict=verdict, order_id=order_id)
+        return page(
+            "result.html",
+            status=status,
+            verdict=verdict,
+            order_id=order_id,
+            callbacks=received.get(order_id, []),
+        )
+
+    async def callback(request: Request) -> Response:
+        """What a shop's callback handler does: check the checksum, remember, answer 200
+        (anything else makes the gateway retry)."""
+        params = dict(request.query_params)
+        if request.method == "POST":
+            params |= {k: str(v) for k, v in (await request.form()).items()}
+        valid = verify_checksum(params, config.callback_secret)
+        received.setdefault(params.get("mdOrder", ""), []).append(
+            {"operation": params.get("operation"), "status": params.get("status"), "valid": valid}
+        )
+        return Response("OK" if valid else "bad checksum", 200 if valid else 400)
+
+    async def callbacks_of(request: Request) -> Response:
+        return JSONResponse(received.get(request.path_params["order_id"], []))
 
     return Starlette(
         routes=[
             Route("/", index),
             Route("/buy", buy, methods=["POST"]),
             Route("/return", back),
+            Route("/callback", callback, methods=["GET", "POST"]),
+            Route("/callbacks/{order_id}", callbacks_of),
         ]
     )

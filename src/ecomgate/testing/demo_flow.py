@@ -12,6 +12,7 @@ import os
 import secrets
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,20 @@ class Demo:
         body = self.api("register", **params)
         assert "formUrl" in body, body
         return body
+
+    def callbacks(self, order_id: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+        """The callbacks the demo shop received for the order, once ``count`` have come
+        (the gateway's dispatcher sends them within its poll interval); bounded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got: list[dict[str, Any]] = httpx.get(
+                f"{self.shop_url}/callbacks/{order_id}", timeout=5
+            ).json()
+            if len(got) >= count:
+                return got
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{count} callback(s) for {order_id}: got {got}")
+            time.sleep(0.05)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
