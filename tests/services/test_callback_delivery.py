@@ -5,6 +5,8 @@ another dispatcher; finished events are pruned after their retention."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,9 +19,10 @@ from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
 from ecomgate.notifications.destinations import DestinationPolicy
 from ecomgate.notifications.dispatcher import DeliveryConfig, Dispatcher
-from ecomgate.services import lifecycle
+from ecomgate.services import expiry, lifecycle
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
+from ecomgate.services.lifecycle import RefundCommand
 from ecomgate.services.ports import AttemptOutcome, OutboxQuery
 from ecomgate.services.uow import OrderRef
 from ecomgate.testing.receiver import CallbackReceiver
@@ -43,20 +46,27 @@ async def shop(services: Services, receiver: CallbackReceiver) -> Merchant:
     )
 
 
-async def held_order(services: Services, merchant: Merchant) -> Order:
-    """A two-phase order whose hold was approved, written with its ``approved`` event."""
+def new_order(
+    services: Services, merchant: Merchant, *, two_phase: bool, lifetime_ms: int = 1_200_000
+) -> Order:
     now = services.clock.now_ms()
-    order = Order(
+    return Order(
         id=ids.uuid7(now),
         merchant_id=merchant.id,
         order_number=uuid.uuid4().hex,
         amount=3000,
         currency="643",
-        two_phase=True,
+        two_phase=two_phase,
         created_at=now,
-        expires_at=now + 1_200_000,
+        expires_at=now + lifetime_ms,
         return_url="https://shop.example/ok",
     )
+
+
+async def held_order(services: Services, merchant: Merchant) -> Order:
+    """A two-phase order whose hold was approved, written with its ``approved`` event."""
+    order = new_order(services, merchant, two_phase=True)
+    now = services.clock.now_ms()
     order.start_attempt(now, ids.uuid7(now), CARD)
     order.authorization_approved(
         now,
@@ -65,6 +75,12 @@ async def held_order(services: Services, merchant: Merchant) -> Order:
         auth_ref_num="1",
         terminal_id="T1",
     )
+    await services.uow.add_order(order)
+    return order
+
+
+async def unpaid_order(services: Services, merchant: Merchant, *, lifetime_ms: int) -> Order:
+    order = new_order(services, merchant, two_phase=False, lifetime_ms=lifetime_ms)
     await services.uow.add_order(order)
     return order
 
@@ -138,3 +154,54 @@ async def test_finished_events_are_pruned_after_their_retention(
         assert await repos.outbox.find(OutboxQuery(order_id=delivered.id)) == []
         [pending] = await repos.outbox.find(OutboxQuery(order_id=waiting.id))
     assert pending.state == "pending"
+
+
+async def test_every_operation_reaches_the_shop_signed_through_an_outage(
+    services: Services, receiver: CallbackReceiver
+) -> None:
+    clock = ShiftableClock()
+    moved = replace(services, clock=clock)
+    creds = await make_merchant(moved)
+    merchant = await merchant_service.update_merchant(
+        moved,
+        creds.login,
+        settings={
+            "callback_url": receiver.url,
+            "callback_secret": "s3cret",
+            "callback_params": "all",
+        },
+    )
+    captured = await held_order(moved, merchant)
+    await lifecycle.deposit(moved, merchant, OrderRef(order_id=captured.id), 0)
+    await lifecycle.refund(
+        moved, merchant, OrderRef(order_id=captured.id), RefundCommand(amount=500)
+    )
+    reversed_ = await held_order(moved, merchant)
+    await lifecycle.reverse(moved, merchant, OrderRef(order_id=reversed_.id))
+    unpaid = await unpaid_order(moved, merchant, lifetime_ms=60_000)
+    clock.advance(61)
+    await expiry.sweep(moved)
+
+    receiver.answer(500, 500)  # the shop is down for the first two requests
+    async with Dispatcher(moved, LOCAL) as dispatcher:
+        for _ in range(3):
+            await dispatcher.drain()
+            clock.advance(30)
+    got = await receiver.wait_for(6)
+    assert sorted((r.params["mdOrder"], r.params["operation"]) for r in got) == sorted(
+        [
+            (captured.id, "approved"),
+            (captured.id, "deposited"),
+            (captured.id, "refunded"),
+            (reversed_.id, "approved"),
+            (reversed_.id, "reversed"),
+            (unpaid.id, "declinedByTimeout"),
+        ]
+    )
+    for callback in got:
+        params = callback.params
+        names = sorted(k for k in params if k not in ("checksum", "sign_alias"))
+        text = "".join(f"{name};{params[name]};" for name in names)
+        expected = hmac.new(b"s3cret", text.encode(), hashlib.sha256).hexdigest().upper()
+        assert params["checksum"] == expected
+    assert [r.answered for r in receiver.received].count(500) == 2
