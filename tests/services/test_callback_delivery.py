@@ -1,6 +1,9 @@
 """Callback delivery on SQLite and PostgreSQL: two dispatchers over one database deliver
 every event exactly once and each order's events in order; a lease that ran out passes to
-another dispatcher; finished events are pruned after their retention."""
+another dispatcher; finished events are pruned after their retention.
+
+Each test has a database of its own: the session's is shared with gateway processes of
+``tests/api`` whose dispatchers would otherwise take part in the delivery."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import asyncio
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -27,10 +31,27 @@ from ecomgate.services.ports import AttemptOutcome, OutboxQuery
 from ecomgate.services.uow import OrderRef
 from ecomgate.testing.receiver import CallbackReceiver
 
+from ..conftest import drop_pg_database, fresh_database
 from ..support import ShiftableClock, make_merchant, services_on
 from .test_lifecycle import CARD
 
 LOCAL = DeliveryConfig(destinations=DestinationPolicy(https_only=False, allow_private=True))
+
+
+@pytest.fixture
+def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
+    """Overrides the session's database (see the module's docstring)."""
+    url = fresh_database(engine, str(tmp_path))
+    yield url
+    if engine == "postgresql":
+        drop_pg_database(url)
+
+
+@pytest.fixture
+async def services(database_url: str) -> AsyncIterator[Services]:
+    store = await storage.open_store(database_url)
+    yield services_on(store)
+    await store.close()
 
 
 @pytest.fixture
