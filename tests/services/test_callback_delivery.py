@@ -11,9 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -31,7 +29,6 @@ from ecomgate.services.ports import AttemptOutcome, OutboxQuery
 from ecomgate.services.uow import OrderRef
 from ecomgate.testing.receiver import CallbackReceiver
 
-from ..conftest import drop_pg_database, fresh_database
 from ..support import ShiftableClock, make_merchant, services_on
 from .test_lifecycle import CARD
 
@@ -39,31 +36,28 @@ LOCAL = DeliveryConfig(destinations=DestinationPolicy(https_only=False, allow_pr
 
 
 @pytest.fixture
-def database_url(engine: str, tmp_path: Path) -> Iterator[str]:
-    """Overrides the session's database (see the module's docstring)."""
-    url = fresh_database(engine, str(tmp_path))
-    yield url
-    if engine == "postgresql":
-        drop_pg_database(url)
+def receiver(callback_receiver: CallbackReceiver) -> CallbackReceiver:
+    return callback_receiver
+
+
+@dataclass
+class Timed:
+    """The services on the test's own database, with a clock the test moves."""
+
+    services: Services
+    clock: ShiftableClock
 
 
 @pytest.fixture
-async def services(database_url: str) -> AsyncIterator[Services]:
-    store = await storage.open_store(database_url)
-    yield services_on(store)
-    await store.close()
+def timed(own_services: Services) -> Timed:
+    clock = ShiftableClock()
+    return Timed(replace(own_services, clock=clock), clock)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[CallbackReceiver]:
-    async with CallbackReceiver() as running:
-        yield running
-
-
-async def shop(services: Services, receiver: CallbackReceiver) -> Merchant:
+async def shop(services: Services, receiver: CallbackReceiver, **settings: str) -> Merchant:
     creds = await make_merchant(services)
     return await merchant_service.update_merchant(
-        services, creds.login, settings={"callback_url": receiver.url}
+        services, creds.login, settings={"callback_url": receiver.url, **settings}
     )
 
 
@@ -107,14 +101,15 @@ async def unpaid_order(services: Services, merchant: Merchant, *, lifetime_ms: i
 
 
 async def test_two_dispatchers_deliver_every_event_once_and_in_order(
-    services: Services, database_url: str, receiver: CallbackReceiver
+    own_services: Services, own_database_url: str, receiver: CallbackReceiver
 ) -> None:
+    services = own_services
     merchant = await shop(services, receiver)
     orders = [await held_order(services, merchant) for _ in range(12)]
     for order in orders:  # approved, then deposited: two events per order
         await lifecycle.deposit(services, merchant, OrderRef(order_id=order.id), 0)
 
-    other_store = await storage.open_store(database_url)  # a second "host": its own pool
+    other_store = await storage.open_store(own_database_url)  # a second "host": its own pool
     try:
         first = Dispatcher(services, LOCAL)
         second = Dispatcher(services_on(other_store), LOCAL)
@@ -136,10 +131,9 @@ async def test_two_dispatchers_deliver_every_event_once_and_in_order(
 
 
 async def test_a_lease_that_ran_out_passes_to_another_dispatcher(
-    services: Services, receiver: CallbackReceiver
+    timed: Timed, receiver: CallbackReceiver
 ) -> None:
-    clock = ShiftableClock()
-    moved = replace(services, clock=clock)
+    moved, clock = timed.services, timed.clock
     merchant = await shop(moved, receiver)
     order = await held_order(moved, merchant)
     stalled = Dispatcher(moved, LOCAL)
@@ -160,10 +154,9 @@ async def test_a_lease_that_ran_out_passes_to_another_dispatcher(
 
 
 async def test_finished_events_are_pruned_after_their_retention(
-    services: Services, receiver: CallbackReceiver
+    timed: Timed, receiver: CallbackReceiver
 ) -> None:
-    clock = ShiftableClock()
-    moved = replace(services, clock=clock)
+    moved, clock = timed.services, timed.clock
     merchant = await shop(moved, receiver)
     delivered = await held_order(moved, merchant)
     async with Dispatcher(moved, LOCAL) as dispatcher:
@@ -178,20 +171,10 @@ async def test_finished_events_are_pruned_after_their_retention(
 
 
 async def test_every_operation_reaches_the_shop_signed_through_an_outage(
-    services: Services, receiver: CallbackReceiver
+    timed: Timed, receiver: CallbackReceiver
 ) -> None:
-    clock = ShiftableClock()
-    moved = replace(services, clock=clock)
-    creds = await make_merchant(moved)
-    merchant = await merchant_service.update_merchant(
-        moved,
-        creds.login,
-        settings={
-            "callback_url": receiver.url,
-            "callback_secret": "s3cret",
-            "callback_params": "all",
-        },
-    )
+    moved, clock = timed.services, timed.clock
+    merchant = await shop(moved, receiver, callback_secret="s3cret", callback_params="all")
     captured = await held_order(moved, merchant)
     await lifecycle.deposit(moved, merchant, OrderRef(order_id=captured.id), 0)
     await lifecycle.refund(

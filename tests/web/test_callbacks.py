@@ -87,6 +87,15 @@ def login(api: Api) -> str:
     return api.credentials.login
 
 
+async def callbacks_of(api: Api, order_id: str) -> list[dict[str, Any]]:
+    """The order's callbacks with their delivery logs, as the sandbox API shows them."""
+    answer = await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=auth(api))
+    body = answer.json()
+    assert body["errorCode"] == "0", body
+    entries: list[dict[str, Any]] = body["callbacks"]
+    return entries
+
+
 def ops(received: list[Received]) -> list[tuple[str, str]]:
     return [(r.params["operation"], r.params["status"]) for r in received]
 
@@ -226,8 +235,7 @@ async def test_a_receiver_that_fails_twice_gets_the_callback_on_the_third_attemp
     assert callback.params["operation"] == "deposited"
     assert [r.answered for r in receiver.received] == [500, 500, 200]
     # the delivery log, as the sandbox API shows it
-    log = await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=auth(api))
-    [entry] = log.json()["callbacks"]
+    [entry] = await callbacks_of(api, order_id)
     assert (entry["operation"], entry["state"], entry["attempts"]) == ("deposited", "delivered", 3)
     assert [(d["attempt"], d["httpStatus"], d["error"]) for d in entry["deliveries"]] == [
         (1, 500, "HTTP 500"),
@@ -253,17 +261,13 @@ async def test_a_callback_whose_retries_are_used_up_is_failed_until_resent(
         clock.advance(30)
     assert await dispatcher.drain() == 0
     creds = auth(api)
-    [entry] = (await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(api, order_id)
     assert (entry["state"], entry["attempts"], entry["lastError"]) == ("failed", 4, "HTTP 503")
 
     resent = (await api.http.post(f"/sandbox/callbacks/{entry['id']}/resend", data=creds)).json()
     assert resent["errorCode"] == "0", resent
     assert (resent["delivery"]["origin"], resent["delivery"]["httpStatus"]) == ("resend", 200)
-    [entry] = (await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(api, order_id)
     assert entry["state"] == "delivered"
     assert len(entry["deliveries"]) == 5
 
@@ -277,10 +281,7 @@ async def test_another_merchants_callback_cannot_be_resent(
     owner = await shop(services, http, receiver)
     order_id = await paid(owner)
     await dispatcher.drain()
-    creds = auth(owner)
-    [entry] = (await owner.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(owner, order_id)
     stranger = await shop(services, http, receiver)
     answer = await stranger.http.post(
         f"/sandbox/callbacks/{entry['id']}/resend",
@@ -306,11 +307,8 @@ async def test_declined_payments_are_notified_only_with_failure_callbacks(
     got = await receiver.wait_for(2)
     assert {r.params["mdOrder"] for r in got} == {failing["orderId"]}
     assert ops(got) == [("declinedCardpresent", "0"), ("deposited", "0")]
-    creds = auth(quiet)
-    log = (
-        await quiet.http.get(f"/sandbox/orders/{order['orderId']}/callbacks", params=creds)
-    ).json()
-    assert {(c["state"], c["notSentBecause"]) for c in log["callbacks"]} == {
+    logged = await callbacks_of(quiet, order["orderId"])
+    assert {(c["state"], c["notSentBecause"]) for c in logged} == {
         ("skipped", "failure callbacks are off for this merchant")
     }
 
