@@ -65,7 +65,7 @@ async def test_events_left_by_a_killed_gateway_are_all_delivered_by_a_worker(
     try:
         got = await receiver.wait_for(9, timeout=20)
     finally:
-        worker.stop()
+        worker.stop()  # before counting: a late duplicate would have arrived by now
     assert sorted((r.params["mdOrder"], r.params["operation"]) for r in got) == sorted(
         (order_id, op) for order_id in paid for op in ("approved", "deposited", "refunded")
     )

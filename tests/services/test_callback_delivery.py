@@ -147,7 +147,9 @@ async def test_a_lease_that_ran_out_passes_to_another_dispatcher(
     assert [r.params["operation"] for r in receiver.received] == ["approved"]
     # the stalled dispatcher coming back cannot overwrite what the rescuer wrote
     async with moved.uow.transaction() as repos:
-        kept = await repos.outbox.finish(claimed, token, None, AttemptOutcome("failed"))
+        kept = await repos.outbox.finish(
+            claimed, token, None, AttemptOutcome("failed", clock.now_ms())
+        )
         [event] = await repos.outbox.find(OutboxQuery(order_id=order.id))
     assert not kept
     assert event.state == "delivered"
@@ -161,13 +163,36 @@ async def test_finished_events_are_pruned_after_their_retention(
     delivered = await held_order(moved, merchant)
     async with Dispatcher(moved, LOCAL) as dispatcher:
         await dispatcher.drain()
-        waiting = await held_order(moved, merchant)  # not sent yet: pending
-        clock.advance(31 * 86_400)
-        await dispatcher.prune()
+        clock.advance(20 * 86_400)
+        # twenty days later: one more is delivered, another one waits (pending)
+        recent = await held_order(moved, merchant)
+        await dispatcher.drain()
+        waiting = await held_order(moved, merchant)
+        clock.advance(11 * 86_400)  # the first is 31 days old, the second 11
+        assert await dispatcher.prune() == 1
     async with moved.uow.transaction() as repos:
         assert await repos.outbox.find(OutboxQuery(order_id=delivered.id)) == []
+        assert [e.state for e in await repos.outbox.find(OutboxQuery(order_id=recent.id))] == [
+            "delivered"
+        ]
         [pending] = await repos.outbox.find(OutboxQuery(order_id=waiting.id))
     assert pending.state == "pending"
+
+
+async def test_an_event_held_by_a_sender_is_never_pruned(
+    timed: Timed, receiver: CallbackReceiver
+) -> None:
+    moved, clock = timed.services, timed.clock
+    merchant = await shop(moved, receiver)
+    order = await held_order(moved, merchant)
+    async with Dispatcher(moved, LOCAL) as dispatcher:
+        await dispatcher.drain()
+        clock.advance(31 * 86_400)
+        async with moved.uow.transaction() as repos:  # a resend has just taken it
+            [event] = await repos.outbox.find(OutboxQuery(order_id=order.id))
+            now = clock.now_ms()
+            assert await repos.outbox.lease(event.id, now, now + 60_000, "resend") is not None
+        assert await dispatcher.prune() == 0
 
 
 async def test_every_operation_reaches_the_shop_signed_through_an_outage(

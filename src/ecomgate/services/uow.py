@@ -24,11 +24,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+from ecomgate.domain.callbacks import order_facts
 from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
-from ecomgate.notifications.facts import order_facts
 
 from .ports import Clock, DatabaseUnavailable, Repositories, Store
 
