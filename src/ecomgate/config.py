@@ -93,6 +93,9 @@ class Settings:
     callback_retention_days: float = 30.0
     callback_poll_interval: float = 0.5
     callback_concurrency: int = 16
+    #: the key a test suite creates sandbox merchants with (``POST /sandbox/merchants``);
+    #: "" = no merchant can be created through the sandbox API
+    sandbox_token: str = ""
     #: run the sweeper, the reconciler and the callback dispatcher in ``serve``; off when
     #: ``ecomgate worker`` processes do that work instead
     background: bool = True
@@ -152,6 +155,7 @@ class Settings:
             ),
             retention_ms=int(self.callback_retention_days * 86_400_000),
             concurrency=self.callback_concurrency,
+            sandbox_chaos=self.sandbox,
         )
 
     def policy(self) -> Policy:
@@ -211,4 +215,5 @@ def from_env() -> Settings:
         callback_poll_interval=float(env("ECOMGATE_CALLBACK_POLL_INTERVAL", "0.5")),
         callback_concurrency=_env_int("ECOMGATE_CALLBACK_CONCURRENCY", 16),
         background=_env_bool("ECOMGATE_BACKGROUND", True),
+        sandbox_token=env("ECOMGATE_SANDBOX_TOKEN", ""),
     ).check()

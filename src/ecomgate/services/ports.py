@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
@@ -241,6 +242,23 @@ class Outbox(Protocol):
         with their logs; never one somebody holds a lease on."""
 
 
+class SandboxRepository(Protocol):
+    """The sandbox's per-merchant state (sandbox mode only)."""
+
+    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos: ...
+    async def chaos_of_order(self, order_id: str) -> tuple[str, Chaos] | None:
+        """The merchant of the order and its chaos (None: no such order)."""
+
+    async def set_chaos(self, merchant_id: str, chaos: Chaos) -> None: ...
+    async def clock_offset_ms(self, merchant_id: str) -> int: ...
+    async def shift_time(self, merchant_id: str, ms: int) -> None:
+        """Move every time of the merchant's orders, ledger and callbacks ``ms`` into the
+        past: for the merchant, ``ms`` have passed (its clock advanced)."""
+
+    async def reset(self, merchant_id: str) -> int:
+        """Delete the merchant's orders, ledger and callbacks; the orders deleted."""
+
+
 class Secrets(Protocol):
     async def get_or_create(self, name: str, value: str) -> str:
         """A secret shared by every gateway process (e.g. the emulator's token key)."""
@@ -259,6 +277,8 @@ class Repositories(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def secrets(self) -> Secrets: ...
+    @property
+    def sandbox(self) -> SandboxRepository: ...
 
 
 class Store(Protocol):

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from ecomgate.domain import ids
+from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import BindingEvent, Event, OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
@@ -659,6 +660,105 @@ class SqlOutbox:
         return len(rows)
 
 
+#: the time columns a merchant's clock moves (``SqlSandbox.shift_time``); a lease is left
+#: alone: it is the real time a sender holds an event
+_TIMES_OF_ORDERS = ("created_at", "expires_at", "autocompletion_at", "auto_reverse_at", "due_at")
+_TIMES_OF_OPERATIONS = ("created_at", "sent_at", "next_sync_at", "settled_at")
+_TIMES_OF_EVENTS = ("created_at", "next_try_at", "delivered_at", "settled_at")
+
+
+class SqlSandbox:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos:
+        lock = self.dialect.for_update if for_update else ""
+        row = await self.db.fetchone(
+            f"SELECT chaos FROM sandbox_merchants WHERE merchant_id = $1{lock}", merchant_id
+        )
+        return Chaos() if row is None else Chaos.loads(row["chaos"])
+
+    async def chaos_of_order(self, order_id: str) -> tuple[str, Chaos] | None:
+        row = await self.db.fetchone(
+            "SELECT o.merchant_id, s.chaos FROM orders o"
+            " LEFT JOIN sandbox_merchants s ON s.merchant_id = o.merchant_id WHERE o.id = $1",
+            order_id,
+        )
+        if row is None:
+            return None
+        return row["merchant_id"], Chaos.loads(row["chaos"] or "{}")
+
+    async def _ensure(self, merchant_id: str) -> None:
+        await self.db.execute(
+            "INSERT INTO sandbox_merchants (merchant_id) VALUES ($1)"
+            " ON CONFLICT (merchant_id) DO NOTHING",
+            merchant_id,
+        )
+
+    async def set_chaos(self, merchant_id: str, chaos: Chaos) -> None:
+        await self._ensure(merchant_id)
+        await self.db.execute(
+            "UPDATE sandbox_merchants SET chaos = $2 WHERE merchant_id = $1",
+            merchant_id,
+            chaos.dumps(),
+        )
+
+    async def clock_offset_ms(self, merchant_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT clock_offset_ms FROM sandbox_merchants WHERE merchant_id = $1", merchant_id
+        )
+        return 0 if row is None else int(row["clock_offset_ms"])
+
+    async def shift_time(self, merchant_id: str, ms: int) -> None:
+        def moved(columns: tuple[str, ...]) -> str:
+            return ", ".join(f"{c} = {c} - $2" for c in columns)
+
+        orders = "SELECT id FROM orders WHERE merchant_id = $1"
+        await self.db.execute(
+            f"UPDATE operations SET {moved(_TIMES_OF_OPERATIONS)} WHERE order_id IN ({orders})",
+            merchant_id,
+            ms,
+        )
+        await self.db.execute(
+            f"UPDATE orders SET {moved(_TIMES_OF_ORDERS)} WHERE merchant_id = $1", merchant_id, ms
+        )
+        await self.db.execute(
+            "UPDATE callback_attempts SET started_at = started_at - $2"
+            " WHERE event_id IN (SELECT id FROM outbox_events WHERE merchant_id = $1)",
+            merchant_id,
+            ms,
+        )
+        await self.db.execute(
+            f"UPDATE outbox_events SET {moved(_TIMES_OF_EVENTS)} WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
+        await self._ensure(merchant_id)
+        await self.db.execute(
+            "UPDATE sandbox_merchants SET clock_offset_ms = clock_offset_ms + $2"
+            " WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
+
+    async def reset(self, merchant_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM orders WHERE merchant_id = $1", merchant_id
+        )
+        events = "SELECT id FROM outbox_events WHERE merchant_id = $1"
+        for sql in (
+            f"DELETE FROM callback_attempts WHERE event_id IN ({events})",
+            "DELETE FROM outbox_events WHERE merchant_id = $1",
+            "DELETE FROM operations WHERE order_id IN"
+            " (SELECT id FROM orders WHERE merchant_id = $1)",
+            "DELETE FROM orders WHERE merchant_id = $1",
+            "DELETE FROM sandbox_merchants WHERE merchant_id = $1",
+        ):
+            await self.db.execute(sql, merchant_id)
+        return int(row["n"]) if row else 0
+
+
 class SqlSecrets:
     def __init__(self, db: Executor) -> None:
         self.db = db
@@ -688,3 +788,4 @@ class SqlRepositories:
         self.merchants = SqlMerchants(db)
         self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
+        self.sandbox = SqlSandbox(db, dialect)

@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
                     {
                         "register_success_error_code": settings.register_success_error_code,
                         "delivery": settings.delivery_config(),
+                        "sandbox_token": settings.sandbox_token,
                     },
                 )
             app.state.services = services

@@ -78,6 +78,11 @@ EN: dict[str, str] = {
     "cardholder_invalid": "Enter the name as printed on the card (Latin letters)",
     # merchant administration and callbacks: settings, the delivery log, resend
     "unknown_merchant": "Unknown merchant {login}",
+    "bad_login": "A merchant login is 1 to 100 characters",
+    "short_password": "A merchant password is at least 6 characters",
+    "currency_not_enabled": "Currency {currency} is not enabled on this gateway",
+    "duplicate_login": "A merchant with login {login} exists already",
+    "unknown_permission": "Unknown permission: {names}",
     "unknown_setting": "Unknown merchant setting: {names}",
     "bad_setting": "Setting [{name}] must be a whole number",
     "bad_callback_url": "Setting [callback_url] must be an absolute http(s) URL",
@@ -88,6 +93,8 @@ EN: dict[str, str] = {
     "unknown_callback": "Callback [{event_id}] not found",
     "callback_in_delivery": "Callback [{event_id}] is being delivered right now; try again in a moment",
     "callback_behind_earlier": "Callback [{event_id}] waits for an earlier callback of its order: resend that one first",
+    "sandbox_token_not_set": "Merchants cannot be created through the sandbox API: the gateway has no ECOMGATE_SANDBOX_TOKEN",
+    "bad_chaos_callbacks": "Parameter [callbacks] must be drop, delay or empty",
     "callback_not_sendable": "Callback [{event_id}] cannot be sent: {reason}",
 }
 
@@ -160,6 +167,11 @@ RU: dict[str, str] = {
     "card_cvc_invalid": "Введите трёхзначный код безопасности",
     "cardholder_invalid": "Введите имя латиницей, как на карте",
     "unknown_merchant": "Неизвестный магазин {login}",
+    "bad_login": "Логин магазина — от 1 до 100 символов",
+    "short_password": "Пароль магазина — не короче 6 символов",
+    "currency_not_enabled": "Валюта {currency} не включена на этом шлюзе",
+    "duplicate_login": "Магазин с логином {login} уже есть",
+    "unknown_permission": "Неизвестное разрешение: {names}",
     "unknown_setting": "Неизвестная настройка магазина: {names}",
     "bad_setting": "Настройка [{name}] должна быть целым числом",
     "bad_callback_url": "Настройка [callback_url] должна быть абсолютным http(s) URL",
@@ -170,6 +182,8 @@ RU: dict[str, str] = {
     "unknown_callback": "Уведомление [{event_id}] не найдено",
     "callback_in_delivery": "Уведомление [{event_id}] сейчас отправляется; повторите чуть позже",
     "callback_behind_earlier": "Уведомление [{event_id}] ждёт более раннего уведомления по заказу: сначала отправьте его",
+    "sandbox_token_not_set": "Создание магазинов через sandbox API выключено: у шлюза нет ECOMGATE_SANDBOX_TOKEN",
+    "bad_chaos_callbacks": "Параметр [callbacks] должен быть drop, delay или пустым",
     "callback_not_sendable": "Уведомление [{event_id}] нельзя отправить: {reason}",
 }
 
