@@ -29,6 +29,7 @@ from ecomgate.web.app import create_app
 from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
 
 PUBLIC_URL = "http://gateway.test"
+SANDBOX_TOKEN = "web-sandbox-token"
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +50,7 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
         # no background work: a test that needs a sweep or a callback delivery runs it
         # (services.expiry.sweep, notifications.dispatcher.Dispatcher)
         background=False,
+        sandbox_token=SANDBOX_TOKEN,
         sqlite_synchronous="NORMAL",
         log_level="warning",
     )
