@@ -96,6 +96,7 @@ async def test_version_2_moves_authorization_fields_to_the_ledger(empty_database
     assert migrate.upgrade(url) == [
         "0002.ledger-holds-authorization-fields",
         "0003.callback-delivery",
+        "0004.bindings-vault",
     ]
 
     store = await storage.open_store(url)
