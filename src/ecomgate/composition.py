@@ -34,7 +34,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             acs_base_url=links.acs_base,
             **settings.acquirer_options(),
         )
-        yield Services(store=store, acquirer=acquirer, links=links, policy=settings.policy())
+        yield Services(
+            store=store,
+            acquirer=acquirer,
+            links=links,
+            policy=settings.policy(),
+            vault=settings.vault(),
+        )
     finally:
         await store.close()
 

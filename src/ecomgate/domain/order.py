@@ -98,6 +98,10 @@ class Order:
         self.binding_id = event.binding_id
         self._events.append(event)
 
+    def add_params(self, params: dict[str, str]) -> None:
+        """addParams.do: the pairs join (and overwrite) the order's jsonParams."""
+        self.json_params = {**self.json_params, **params}
+
     @property
     def verification(self) -> bool:
         """features=VERIFY: the card is checked, nothing is charged (spec §3.1)."""

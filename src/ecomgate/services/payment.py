@@ -24,8 +24,8 @@ from ecomgate.acquirers.base import (
     ThreeDSCompletion,
 )
 from ecomgate.domain import cards, ids
-from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.bindings import BindingNotFound
+from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.operations import OperationState

@@ -100,9 +100,7 @@ class Vault:
             raise VaultError("the vault needs at least one key")
         self._keys = {k.id: k for k in keys}
         self._current = keys[0]
-        self._lookup = {
-            k.id: hmac.new(k.key, _LOOKUP_LABEL, hashlib.sha256).digest() for k in keys
-        }
+        self._lookup = {k.id: hmac.new(k.key, _LOOKUP_LABEL, hashlib.sha256).digest() for k in keys}
 
     def __repr__(self) -> str:
         return f"Vault(current={self._current.id!r}, keys={list(self._keys)!r})"
@@ -146,10 +144,13 @@ class Vault:
         return OpenCard(str(data["pan"]), str(data["expiry"]))
 
     def reseal(
-        self, sealed: SealedCard, *, order_id: str | None, binding_id: str, expiry: str | None = None
+        self,
+        sealed: SealedCard,
+        *,
+        order_id: str | None,
+        binding_id: str,
+        expiry: str | None = None,
     ) -> SealedCard:
         """The record under the current key (and, given, a new expiry)."""
         card = self.open(sealed, order_id=order_id, binding_id=binding_id)
-        return self.seal(
-            card.pan, expiry or card.expiry, order_id=order_id, binding_id=binding_id
-        )
+        return self.seal(card.pan, expiry or card.expiry, order_id=order_id, binding_id=binding_id)
