@@ -17,12 +17,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ecomgate.domain import codes
+from ecomgate.domain.cards import AMEX
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.ids import normalize_order_id
-from ecomgate.domain.order import Order
-from ecomgate.domain.cards import AMEX
 from ecomgate.domain.merchant import Merchant, Permission
+from ecomgate.domain.order import Order
 from ecomgate.services import bindings, payment, status
 from ecomgate.services.context import Services
 from ecomgate.services.ports import DatabaseUnavailable
