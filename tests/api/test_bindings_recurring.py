@@ -63,18 +63,27 @@ async def test_customer_initiated_binding_payment_with_3ds(
     api = Api(gateway.base_url, await make_merchant(services, permissions=PERMISSIONS))
     try:
         client = f"buyer-{uuid.uuid4().hex[:8]}"
-        first = await api.register(clientId=client, features="FORCE_SSL")
-        assert (await pay(api, first["orderId"], "4111111111111111"))["errorCode"] == "0"
-        binding_id = (await api.status(first["orderId"]))["bindingInfo"]["bindingId"]
-        order = await api.register(clientId=client)
-        answer = await api.call(
-            "paymentOrderBinding", mdOrder=order["orderId"], bindingId=binding_id, cvc="123"
-        )
-        assert "acsUrl" in answer, answer
         async with httpx.AsyncClient(timeout=30) as browser:
-            back = await through_acs(browser, order["orderId"], answer, "12345678")
-            finished = await browser.post(back.term_url, data=back.fields)
-            assert finished.status_code == 303, finished.text
+
+            async def through_3ds(order_id: str, answer: dict[str, Any]) -> None:
+                assert "acsUrl" in answer, answer
+                back = await through_acs(browser, order_id, answer, "12345678")
+                finished = await browser.post(back.term_url, data=back.fields)
+                assert finished.status_code == 303, finished.text
+
+            # the first payment goes through 3-D Secure too: the card is kept meanwhile
+            first = await api.register(clientId=client)
+            await through_3ds(
+                first["orderId"], await pay(api, first["orderId"], "4111111111111111")
+            )
+            status = await api.status(first["orderId"])
+            assert status["orderStatus"] == 2, status
+            binding_id = status["bindingInfo"]["bindingId"]
+            order = await api.register(clientId=client)
+            answer = await api.call(
+                "paymentOrderBinding", mdOrder=order["orderId"], bindingId=binding_id, cvc="123"
+            )
+            await through_3ds(order["orderId"], answer)
         status = await api.status(order["orderId"])
         assert status["orderStatus"] == 2, status
         assert status["bindingInfo"]["bindingId"] == binding_id

@@ -96,7 +96,9 @@ async def confirm_for_order(scope: OrderScope, vault: Vault | None, now: int) ->
     if pending is None or vault is None:
         return
     if order.status not in (OrderStatus.APPROVED, OrderStatus.DEPOSITED, OrderStatus.REVERSED):
-        if order.status is not OrderStatus.CREATED:  # declined for good
+        # at the ACS, or declined with attempts left: the card waits; declined for good:
+        # it is discarded
+        if order.status is OrderStatus.DECLINED:
             await scope.repos.bindings.delete(pending.id)
         return
     try:
@@ -196,7 +198,13 @@ async def for_page(services: Services, order: Order, owner: Merchant) -> list[Bi
         return []
     async with services.uow.transaction() as repos:
         found = await repos.bindings.for_client(owner.id, order.client_id)
-    shown = _visible(await _opened(services, found), services.clock.now_ms(), show_expired=False)
+    readable = []
+    for b in found:
+        try:
+            readable.append(services.uow.open_expiry(b))
+        except GatewayError:  # a record under a key no longer configured: not offered
+            log.warning("binding %s cannot be opened with the configured vault keys", b.id)
+    shown = _visible(readable, services.clock.now_ms(), show_expired=False)
     if order.binding_id:
         shown = [b for b in shown if b.id == order.binding_id]
     return shown
