@@ -53,6 +53,8 @@ async def test_first_payment_then_merchant_initiated_charges(
         assert refused["status"]["orderStatus"] == 0
         assert (await api.call("bindCard", bindingId=binding_id))["errorCode"] == "0"
         assert (await charge(100))["status"]["orderStatus"] == 2
+        # nor does the gateway's log hold the card number
+        assert "4563960122001999" not in gateway.log()
     finally:
         await api.aclose()
 

@@ -409,3 +409,45 @@ async def test_unserved_spec_methods_answer_200_with_an_error_code(shop: Api, me
     assert_error(body, "7", "method_not_served", method=f"{method}.do")
     ru = await shop.call(method, language="ru")
     assert_error(ru, "7", "method_not_served", language="ru", method=f"{method}.do")
+
+
+async def test_empty_mandatory_binding_parameters_are_errorcode_5(shop: Api) -> None:
+    for method, params, name in (
+        ("unBindCard", {}, "bindingId"),
+        ("bindCard", {"bindingId": ""}, "bindingId"),
+        ("extendBinding", {"bindingId": "b"}, "newExpiry"),
+        ("paymentOrderBinding", {"bindingId": "b"}, "mdOrder"),
+        ("paymentOrderBinding", {"mdOrder": str(uuid.uuid4())}, "bindingId"),
+        ("createBindingNoPayment", {"pan": THREE_DS_PAN, "expiryDate": "203012"}, "clientId"),
+        ("addParams", {"params": '{"a":"1"}'}, "orderId"),
+    ):
+        assert_error(await shop.call(method, **params), "5", "missing_parameter", name=name)
+    assert_error(
+        await shop.call("extendBinding", bindingId="b", newExpiry="20301"),
+        "5",
+        "wrong_length",
+        name="newExpiry",
+        max=6,
+    )
+    assert_error(
+        await shop.call("getBindingsByCardOrId", pan="4111-1111"),
+        "5",
+        "not_digits",
+        name="pan",
+        max=19,
+    )
+
+
+async def test_the_page_offers_saved_cards_only_to_their_client(shop: Api) -> None:
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    binding_id = await saved_card(shop, client)
+    mine = await shop.register(clientId=client)
+    page = await shop.http.get(mine["formUrl"])
+    assert binding_id in page.text and "456396**1999" in page.text
+    assert 'id="save-card"' not in page.text.split('id="saved-cards"')[0]
+    other = await shop.register(clientId="another-client")
+    page = await shop.http.get(other["formUrl"])
+    assert binding_id not in page.text and 'id="save-card"' in page.text
+    anonymous = await shop.register()
+    page = await shop.http.get(anonymous["formUrl"])
+    assert 'id="saved-cards"' not in page.text and 'id="save-card"' not in page.text
