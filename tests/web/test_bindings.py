@@ -451,3 +451,33 @@ async def test_the_page_offers_saved_cards_only_to_their_client(shop: Api) -> No
     anonymous = await shop.register()
     page = await shop.http.get(anonymous["formUrl"])
     assert 'id="saved-cards"' not in page.text and 'id="save-card"' not in page.text
+
+
+async def test_after_a_declined_stored_card_the_buyer_may_pay_with_another(
+    services: Services, http: Any
+) -> None:
+    from ecomgate.domain.merchant import MerchantSettings
+
+    shop = Api(
+        http,
+        await make_merchant(
+            services,
+            permissions=BINDING_PERMISSIONS,
+            settings=MerchantSettings(language="en", max_attempts=2),
+        ),
+    )
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    limited = await shop.call(
+        "createBindingNoPayment", clientId=client, pan="4444444444446666", expiryDate=f"{YEAR}12"
+    )
+    order = await shop.register(clientId=client)
+    declined = await shop.call(
+        "paymentOrderBinding", mdOrder=order["orderId"], bindingId=limited["bindingId"], cvc="123"
+    )
+    assert (declined["errorCode"], declined["attemptsLeft"]) == ("2", 1), declined
+    paid = await pay_card(shop, order["orderId"])
+    assert paid["errorCode"] == "0", paid
+    status = await shop.status(order["orderId"])
+    assert (status["orderStatus"], status["paymentWay"]) == (2, "CARD")
+    new_binding = status["bindingInfo"]["bindingId"]
+    assert new_binding != limited["bindingId"]

@@ -103,6 +103,20 @@ class Order:
         self.json_params = {**self.json_params, **params}
 
     @property
+    def registered_binding_id(self) -> str:
+        """The ``bindingId`` of register.do: the only card this order may be paid with."""
+        return str(self.extra.get("bindingId", ""))
+
+    def pay_with_card(self) -> None:
+        """A typed card after a declined attempt with a stored one: the order is no longer
+        paid with that binding.  Refused for an order registered with ``bindingId``."""
+        if self.registered_binding_id:
+            raise InvalidParameter("bindingId", "order_needs_binding")
+        if self.binding_id:
+            self.binding_id = ""
+            self.payment_way = self.json_params.get("paymentWay", "CARD")
+
+    @property
     def verification(self) -> bool:
         """features=VERIFY: the card is checked, nothing is charged (spec §3.1)."""
         return "VERIFY" in self.features

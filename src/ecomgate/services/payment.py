@@ -157,9 +157,8 @@ async def pay(
     card = read_card(form, now)
     async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
         order, owner = scope.order, scope.owner
-        if order.binding_id:
-            # spec §3.1: an order registered with bindingId is paid with that card only
-            raise GatewayError(5, "order_needs_binding")
+        # spec §3.1: an order registered with bindingId is paid with that card only
+        order.pay_with_card()
         snapshot = CardSnapshot(
             masked_pan=cards.mask_pan(card.pan),
             expiration=cards.expiration(card.expiry_year, card.expiry_month),
@@ -243,7 +242,7 @@ async def pay_with_binding(
         order, owner = scope.order, scope.owner
         if not order.client_id:
             raise InvalidParameter("clientId", "order_without_client")
-        if order.binding_id and order.binding_id != binding_id:
+        if order.registered_binding_id and order.registered_binding_id != binding_id:
             raise BindingNotFound(5)
         binding = await scope.repos.bindings.get(binding_id)
         if binding is None or not binding.belongs_to(owner.id):

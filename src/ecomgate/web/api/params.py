@@ -333,7 +333,8 @@ REGISTER = ParamTable(
         Param("jsonParams", Kind.JSON_FLAT, 1024),
         Param("sessionTimeoutSecs", Kind.INTEGER, 9),
         Param("expirationDate", Kind.DATETIME),
-        Param("bindingId", Kind.TEXT, 255),
+        # kept in ``extra`` too: the order is then payable with that binding only
+        Param("bindingId", Kind.TEXT, 255, keep=True),
         Param("features", Kind.TEXT, 255, repeatable=True),
         Param("email", Kind.TEXT, 40),
         Param("phone", Kind.TEXT, 15),
