@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +29,7 @@ from ecomgate.testing.postgres import (
     pg_problem,
 )
 from ecomgate.testing.processes import GatewayProcess, start_gateway
+from ecomgate.testing.receiver import CallbackReceiver
 
 from .support import Api, MerchantCredentials, make_merchant, services_on
 
@@ -98,6 +100,30 @@ def gateway(
     process = start_gateway(database_url, tmp_path_factory.mktemp("gateway"))
     yield process
     process.stop()
+
+
+@pytest.fixture
+def own_database_url(engine: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, for tests that must not share theirs with the
+    session's gateway processes (whose background work would take part)."""
+    url = fresh_database(engine, str(tmp_path))
+    yield url
+    if engine == "postgresql":
+        drop_pg_database(url)
+
+
+@pytest.fixture
+async def own_services(own_database_url: str) -> AsyncIterator[Services]:
+    store = await storage.open_store(own_database_url)
+    yield services_on(store)
+    await store.close()
+
+
+@pytest.fixture
+async def callback_receiver() -> AsyncIterator[CallbackReceiver]:
+    """A shop's callback endpoint on 127.0.0.1 (``ecomgate.testing.receiver``)."""
+    async with CallbackReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def verify_checksum(params: Mapping[str, str], secret: str) -> bool:
     received = params.get("checksum", "")
     if not received or not secret:
         return False
-    return hmac.compare_digest(received.upper(), hmac_checksum(params, secret))
+    # bytes: compare_digest refuses a str that is not ASCII, and a forged checksum may be
+    return hmac.compare_digest(received.upper().encode(), hmac_checksum(params, secret).encode())
 
 
 def verify_signature(params: Mapping[str, str], certificate: str | bytes) -> bool:

@@ -18,9 +18,9 @@ import click
 from ecomgate import config, storage
 from ecomgate.composition import open_services, run_background
 from ecomgate.config import Settings
+from ecomgate.domain import callbacks as callback_catalogue
 from ecomgate.domain.errors import GatewayError
 from ecomgate.notifications import admin as callback_admin
-from ecomgate.notifications import catalogue as callback_catalogue
 from ecomgate.notifications.dispatcher import Dispatcher
 from ecomgate.notifications.keys import callback_key
 from ecomgate.notifications.listen import listener_for
@@ -287,7 +287,7 @@ def merchant_update(
         key, sep, raw = item.partition("=")
         if not sep:
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
-        settings[key] = _setting_value(raw)
+        settings[key] = raw  # typed by the setting it names (merchants._checked_settings)
     updated = _run(
         _settings(),
         lambda s: merchant_service.update_merchant(
@@ -302,15 +302,6 @@ def merchant_update(
         ),
     )
     click.echo(json.dumps(_merchant_json(updated), indent=2))
-
-
-def _setting_value(raw: str) -> Any:
-    low = raw.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if raw.isdigit():
-        return int(raw)
-    return raw
 
 
 @merchant.command("callback-certificate")

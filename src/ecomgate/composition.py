@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 
@@ -16,6 +17,8 @@ from ecomgate.notifications.dispatcher import Dispatcher
 from ecomgate.services.context import Services
 from ecomgate.services.expiry import run_sweeper
 from ecomgate.web.links import WebLinks
+
+log = logging.getLogger("ecomgate")
 
 
 @contextlib.asynccontextmanager
@@ -54,6 +57,11 @@ async def run_background(services: Services, settings: Settings) -> None:
         group.create_task(dispatcher.run(settings.callback_poll_interval))
 
 
+def _report_stop(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background work stopped", exc_info=task.exception())
+
+
 @contextlib.asynccontextmanager
 async def background(services: Services, settings: Settings) -> AsyncIterator[None]:
     """``run_background`` for the duration of the block (off with ECOMGATE_BACKGROUND)."""
@@ -61,6 +69,7 @@ async def background(services: Services, settings: Settings) -> AsyncIterator[No
         yield
         return
     task = asyncio.create_task(run_background(services, settings))
+    task.add_done_callback(_report_stop)
     try:
         yield
     finally:

@@ -5,20 +5,17 @@ of them, signed; ``ecomgate listen`` forwards a merchant's callbacks to a local 
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from ecomgate import storage
 from ecomgate.callbacks import verify_checksum
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
 from ecomgate.testing.processes import Startup, start_command, start_gateway
 from ecomgate.testing.receiver import CallbackReceiver
 
-from ..conftest import drop_pg_database, fresh_database
-from ..support import Api, MerchantCredentials, make_merchant, services_on
+from ..support import Api, MerchantCredentials, make_merchant
 from .paying import pay
 
 SECRET = "callback-secret-of-the-test"
@@ -27,25 +24,8 @@ FAST = {"ECOMGATE_CALLBACK_POLL_INTERVAL": "0.05", "ECOMGATE_CALLBACK_RETRY_SECO
 
 
 @pytest.fixture
-def own_database(engine: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own: no other gateway of the session delivers these events."""
-    url = fresh_database(engine, str(tmp_path))
-    yield url
-    if engine == "postgresql":
-        drop_pg_database(url)
-
-
-@pytest.fixture
-async def own_services(own_database: str) -> AsyncIterator[Services]:
-    store = await storage.open_store(own_database)
-    yield services_on(store)
-    await store.close()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[CallbackReceiver]:
-    async with CallbackReceiver() as running:
-        yield running
+def receiver(callback_receiver: CallbackReceiver) -> CallbackReceiver:
+    return callback_receiver
 
 
 async def callback_shop(services: Services, url: str) -> MerchantCredentials:
@@ -57,12 +37,12 @@ async def callback_shop(services: Services, url: str) -> MerchantCredentials:
 
 
 async def test_events_left_by_a_killed_gateway_are_all_delivered_by_a_worker(
-    own_database: str, own_services: Services, receiver: CallbackReceiver, tmp_path: Path
+    own_database_url: str, own_services: Services, receiver: CallbackReceiver, tmp_path: Path
 ) -> None:
     creds = await callback_shop(own_services, receiver.url)
     # a gateway whose background work is left to workers: nothing is sent meanwhile
     gateway = start_gateway(
-        own_database, tmp_path / "serve", extra_env={"ECOMGATE_BACKGROUND": "false"}
+        own_database_url, tmp_path / "serve", extra_env={"ECOMGATE_BACKGROUND": "false"}
     )
     api = Api(gateway.base_url, creds)
     try:
@@ -81,11 +61,11 @@ async def test_events_left_by_a_killed_gateway_are_all_delivered_by_a_worker(
         gateway.process.wait()
     assert receiver.received == []
 
-    worker = start_command(["worker"], own_database, tmp_path / "worker", extra_env=FAST)
+    worker = start_command(["worker"], own_database_url, tmp_path / "worker", extra_env=FAST)
     try:
         got = await receiver.wait_for(9, timeout=20)
     finally:
-        worker.stop()
+        worker.stop()  # before counting: a late duplicate would have arrived by now
     assert sorted((r.params["mdOrder"], r.params["operation"]) for r in got) == sorted(
         (order_id, op) for order_id in paid for op in ("approved", "deposited", "refunded")
     )
@@ -97,16 +77,16 @@ async def test_events_left_by_a_killed_gateway_are_all_delivered_by_a_worker(
 
 
 async def test_listen_forwards_a_merchants_callbacks_to_a_local_handler(
-    own_database: str, own_services: Services, receiver: CallbackReceiver, tmp_path: Path
+    own_database_url: str, own_services: Services, receiver: CallbackReceiver, tmp_path: Path
 ) -> None:
     # the merchant's real callback URL is elsewhere (here: none); the laptop gets them all
     creds = await callback_shop(own_services, "")
     listener = start_command(
         ["listen", "--merchant", creds.login, "--forward-to", receiver.url, "--interval", "0.05"],
-        own_database,
+        own_database_url,
         tmp_path / "listen",
     )
-    gateway = start_gateway(own_database, tmp_path / "serve", extra_env=FAST)
+    gateway = start_gateway(own_database_url, tmp_path / "serve", extra_env=FAST)
     api = Api(gateway.base_url, creds)
     try:
         Startup("listen", listener.process, listener.log).logged("forwarding callbacks of")

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ecomgate.callbacks import checksum_string, hmac_checksum, verify_checksum
+from ecomgate.domain import callbacks as catalogue
 from ecomgate.domain.merchant import Merchant, MerchantSettings
-from ecomgate.notifications import catalogue
 from ecomgate.notifications.destinations import DestinationPolicy, DestinationRefused, resolve
 from ecomgate.notifications.requests import build, java_date, skip_reason
 from ecomgate.services.ports import OutboxEntry
@@ -40,6 +40,10 @@ def test_verification_ignores_case_and_the_unsigned_parameters() -> None:
     assert not verify_checksum(received | {"status": "0"}, VECTOR_SECRET)
     assert not verify_checksum(received, "another-secret")
     assert not verify_checksum(VECTOR_PARAMS, VECTOR_SECRET)  # no checksum at all
+
+
+def test_a_forged_checksum_of_any_text_is_refused_not_a_crash() -> None:
+    assert not verify_checksum(VECTOR_PARAMS | {"checksum": "é" * 64}, VECTOR_SECRET)
 
 
 def test_names_sort_by_code_point_so_upper_case_comes_first() -> None:
@@ -131,6 +135,7 @@ def test_what_is_not_sent_says_why() -> None:
     [
         ({"callback_url": "ftp://shop.example/"}, "bad_callback_url"),
         ({"callback_url": "/relative"}, "bad_callback_url"),
+        ({"callback_url": "https://shop.example:99999/cb"}, "bad_callback_url"),
         ({"callback_method": "PUT"}, "bad_callback_method"),
         ({"callback_signing": "md5"}, "bad_callback_signing"),
         ({"callback_operations": "deposited,paid"}, "bad_callback_operations"),
@@ -165,6 +170,10 @@ def test_outside_the_sandbox_only_https_to_public_addresses() -> None:
     production = DestinationPolicy(https_only=True, allow_private=False)
     assert "only https" in refused("http://shop.example/cb", production)
     for private in (
+        "https://[64:ff9b::a00:1]/cb",  # NAT64 of 10.0.0.1
+        "https://[2002:7f00:1::1]/cb",  # 6to4 of 127.0.0.1
+        "https://[::127.0.0.1]/cb",  # IPv4-compatible
+        "https://[::ffff:10.0.0.1]/cb",  # IPv4-mapped
         "https://127.0.0.1/cb",
         "https://10.1.2.3/cb",
         "https://[::1]/cb",
@@ -175,6 +184,15 @@ def test_outside_the_sandbox_only_https_to_public_addresses() -> None:
     # the operator's switch lets a private network in (still https)
     allowed = DestinationPolicy(https_only=True, allow_private=True)
     assert asyncio.run(resolve("https://10.1.2.3/cb", allowed)).url == "https://10.1.2.3/cb"
+
+
+def test_a_name_is_resolved_here_and_pinned_with_the_name_kept_for_tls() -> None:
+    sandbox = DestinationPolicy(https_only=False, allow_private=True)
+    target = asyncio.run(resolve("http://localhost:8123/cb", sandbox))
+    assert target.url in ("http://127.0.0.1:8123/cb", "http://[::1]:8123/cb")
+    assert target.headers == {"Host": "localhost:8123"}
+    assert target.extensions == {"sni_hostname": "localhost"}
+    assert "bad URL" in refused("https://shop.example:99999/cb", sandbox)
 
 
 def test_a_public_address_is_pinned_with_the_name_kept_for_tls() -> None:

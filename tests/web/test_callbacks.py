@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import hmac
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -85,6 +86,15 @@ def auth(api: Api) -> dict[str, str]:
 def login(api: Api) -> str:
     assert api.credentials is not None
     return api.credentials.login
+
+
+async def callbacks_of(api: Api, order_id: str) -> list[dict[str, Any]]:
+    """The order's callbacks with their delivery logs, as the sandbox API shows them."""
+    answer = await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=auth(api))
+    body = answer.json()
+    assert body["errorCode"] == "0", body
+    entries: list[dict[str, Any]] = body["callbacks"]
+    return entries
 
 
 def ops(received: list[Received]) -> list[tuple[str, str]]:
@@ -216,7 +226,8 @@ async def test_a_receiver_that_fails_twice_gets_the_callback_on_the_third_attemp
     order_id = await paid(api)
     receiver.answer(500, 500)
     await dispatcher.drain()
-    assert await dispatcher.drain() == 0  # the retry waits 30 s: nothing is due yet
+    await dispatcher.drain()
+    assert [r.answered for r in receiver.received] == [500]  # the retry waits 30 s
     clock.advance(30)
     await dispatcher.drain()
     clock.advance(30)
@@ -226,8 +237,7 @@ async def test_a_receiver_that_fails_twice_gets_the_callback_on_the_third_attemp
     assert callback.params["operation"] == "deposited"
     assert [r.answered for r in receiver.received] == [500, 500, 200]
     # the delivery log, as the sandbox API shows it
-    log = await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=auth(api))
-    [entry] = log.json()["callbacks"]
+    [entry] = await callbacks_of(api, order_id)
     assert (entry["operation"], entry["state"], entry["attempts"]) == ("deposited", "delivered", 3)
     assert [(d["attempt"], d["httpStatus"], d["error"]) for d in entry["deliveries"]] == [
         (1, 500, "HTTP 500"),
@@ -251,19 +261,16 @@ async def test_a_callback_whose_retries_are_used_up_is_failed_until_resent(
     for _ in range(4):  # the first attempt and three retries, 30 s apart
         await dispatcher.drain()
         clock.advance(30)
-    assert await dispatcher.drain() == 0
+    await dispatcher.drain()
+    assert [r.answered for r in receiver.received] == [503, 503, 503, 503]  # no fifth
     creds = auth(api)
-    [entry] = (await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(api, order_id)
     assert (entry["state"], entry["attempts"], entry["lastError"]) == ("failed", 4, "HTTP 503")
 
     resent = (await api.http.post(f"/sandbox/callbacks/{entry['id']}/resend", data=creds)).json()
     assert resent["errorCode"] == "0", resent
     assert (resent["delivery"]["origin"], resent["delivery"]["httpStatus"]) == ("resend", 200)
-    [entry] = (await api.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(api, order_id)
     assert entry["state"] == "delivered"
     assert len(entry["deliveries"]) == 5
 
@@ -277,10 +284,7 @@ async def test_another_merchants_callback_cannot_be_resent(
     owner = await shop(services, http, receiver)
     order_id = await paid(owner)
     await dispatcher.drain()
-    creds = auth(owner)
-    [entry] = (await owner.http.get(f"/sandbox/orders/{order_id}/callbacks", params=creds)).json()[
-        "callbacks"
-    ]
+    [entry] = await callbacks_of(owner, order_id)
     stranger = await shop(services, http, receiver)
     answer = await stranger.http.post(
         f"/sandbox/callbacks/{entry['id']}/resend",
@@ -306,11 +310,8 @@ async def test_declined_payments_are_notified_only_with_failure_callbacks(
     got = await receiver.wait_for(2)
     assert {r.params["mdOrder"] for r in got} == {failing["orderId"]}
     assert ops(got) == [("declinedCardpresent", "0"), ("deposited", "0")]
-    creds = auth(quiet)
-    log = (
-        await quiet.http.get(f"/sandbox/orders/{order['orderId']}/callbacks", params=creds)
-    ).json()
-    assert {(c["state"], c["notSentBecause"]) for c in log["callbacks"]} == {
+    logged = await callbacks_of(quiet, order["orderId"])
+    assert {(c["state"], c["notSentBecause"]) for c in logged} == {
         ("skipped", "failure callbacks are off for this merchant")
     }
 
@@ -360,11 +361,13 @@ async def test_a_hanging_shop_does_not_slow_the_api(
     try:
         order_id = await paid(api)
         await receiver.wait(lambda: receiver.holding == 1, "the callback held by the shop")
-        # while the shop still holds the callback open, the API answers as always
-        for _ in range(5):
-            registered = await api.register()
-            assert "formUrl" in registered
-        status = await api.status(order_id)
+        # while the shop still holds the callback open, the API answers as always: well
+        # before the callback's own timeout would free anything it might wait for
+        async with asyncio.timeout(dispatcher.config.timeout_seconds / 2):
+            for _ in range(5):
+                registered = await api.register()
+                assert "formUrl" in registered
+            status = await api.status(order_id)
         assert status["orderStatus"] == 2
         assert receiver.holding == 1
     finally:
@@ -373,3 +376,53 @@ async def test_a_hanging_shop_does_not_slow_the_api(
         with contextlib.suppress(asyncio.CancelledError):
             await background
     assert receiver.received[0].params["mdOrder"] == order_id
+
+
+async def test_a_resend_never_overtakes_an_earlier_callback_of_its_order(
+    services: Services,
+    http: httpx.AsyncClient,
+    receiver: CallbackReceiver,
+    dispatcher: Dispatcher,
+) -> None:
+    api = await shop(services, http, receiver)
+    order_id = await paid(api, two_phase=True)
+    await api.call("deposit", orderId=order_id, amount=0)
+    receiver.answer(500)  # the approved callback fails and waits for its retry
+    await dispatcher.drain()
+    approved, deposited = await callbacks_of(api, order_id)
+    assert (approved["state"], deposited["state"]) == ("pending", "pending")
+    answer = await api.http.post(f"/sandbox/callbacks/{deposited['id']}/resend", data=auth(api))
+    assert_error(answer.json(), "7", "callback_behind_earlier", event_id=deposited["id"])
+    assert [r.params["operation"] for r in receiver.received] == ["approved"]
+
+
+async def test_an_unusable_url_is_a_failed_attempt_not_a_stuck_callback(
+    services: Services,
+    http: httpx.AsyncClient,
+    receiver: CallbackReceiver,
+    dispatcher: Dispatcher,
+) -> None:
+    api = await shop(services, http, receiver)
+    # a URL the settings check refuses today, stored before it existed
+    merchant = await merchant_service.get_merchant(services, login(api))
+    broken = replace(merchant.settings, callback_url="http://127.0.0.1:99999/cb")
+    async with services.uow.transaction() as repos:
+        await repos.merchants.update(replace(merchant, settings=broken))
+    order = await api.register()
+    await pay(api, order["orderId"], NO_3DS_CARD, NO_3DS_CVC)
+    await dispatcher.drain()
+    [entry] = await callbacks_of(api, order["orderId"])
+    assert (entry["state"], entry["attempts"]) == ("pending", 1)
+    [delivery] = entry["deliveries"]
+    assert (delivery["httpStatus"], delivery["error"]) == (
+        None,
+        "refused: bad URL: Port out of range 0-65535",
+    )
+
+
+async def test_the_sandbox_changes_state_on_post_only(http: httpx.AsyncClient, api: Api) -> None:
+    order = await api.register()
+    answer = await http.get(f"/sandbox/orders/{order['orderId']}/expire", params=auth(api))
+    assert answer.status_code == 405
+    assert answer.json() == {"errorCode": "7", "errorMessage": "Method GET not allowed"}
+    assert (await api.status(order["orderId"]))["orderStatus"] == 0

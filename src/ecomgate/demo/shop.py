@@ -106,9 +106,11 @@ def create_shop(config: ShopConfig) -> Starlette:
     async def callback(request: Request) -> Response:
         """What a shop's callback handler does: check the checksum, remember, answer 200
         (anything else makes the gateway retry)."""
-        params = dict(request.query_params)
+        # what the gateway signed: the query string of a GET, the form body of a POST
         if request.method == "POST":
-            params |= {k: str(v) for k, v in (await request.form()).items()}
+            params = {k: str(v) for k, v in (await request.form()).items()}
+        else:
+            params = dict(request.query_params)
         valid = verify_checksum(params, config.callback_secret)
         received.setdefault(params.get("mdOrder", ""), []).append(
             {"operation": params.get("operation"), "status": params.get("status"), "valid": valid}

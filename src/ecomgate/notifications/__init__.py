@@ -1,7 +1,8 @@
 """Callbacks to the shop (spec §4): what to send, how to sign it, and its delivery.
 
-- ``catalogue.py``: the operations and optional parameters a merchant may choose.
-- ``facts.py``: what an order's events report of it, taken when they are written.
+The vocabulary (operations, optional parameters, the check of the settings, the order's
+facts taken with each event) is in ``domain/callbacks.py``.
+
 - ``signing.py``: the checksum (HMAC-SHA256) and the signature (SHA512withRSA).
 - ``requests.py``: an outbox event + the merchant's settings -> the HTTP request to make.
 - ``destinations.py``: where a callback may go (https only, no private addresses).

@@ -77,6 +77,9 @@ async def resend(
     token = uuid.uuid4().hex
     now = services.clock.now_ms()
     async with services.uow.transaction() as repos:
+        # the order's callbacks arrive in the order of its operations, resent ones too
+        if await repos.outbox.earlier_pending(log.event):
+            raise GatewayError(7, "callback_behind_earlier", event_id=event_id)
         event = await repos.outbox.lease(event_id, now, now + dispatcher.config.lease_ms, token)
         owner = await repos.merchants.get(log.event.merchant_id)
     if event is None:
@@ -89,8 +92,9 @@ async def resend(
         raise GatewayError(5, "callback_not_sendable", event_id=event_id, reason=reason)
     request = await dispatcher.request_for(event, owner)
     attempt = await dispatcher.send(event, request, origin="resend")
+    now = services.clock.now_ms()
     if attempt.error is None:
-        outcome = AttemptOutcome("delivered", delivered_at=services.clock.now_ms(), counts=False)
+        outcome = AttemptOutcome("delivered", now, delivered_at=now, counts=False)
     else:
         outcome = _unchanged(event, counts=False, error=attempt.error)
     async with services.uow.transaction() as repos:
@@ -99,8 +103,10 @@ async def resend(
 
 
 def _unchanged(event: OutboxEntry, *, counts: bool, error: str | None = None) -> AttemptOutcome:
+    # a settled event keeps its settling time: a failed resend does not extend its retention
     return AttemptOutcome(
         event.state,
+        event.settled_at or event.created_at,
         next_try_at=event.next_try_at,
         delivered_at=event.delivered_at,
         last_error=error if error is not None else event.last_error,

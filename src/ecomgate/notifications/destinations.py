@@ -6,7 +6,9 @@ unless the operator allows it (``ECOMGATE_CALLBACK_ALLOW_PRIVATE``): a merchant'
 not turn the gateway into a door to its own network.  The host is resolved here, checked,
 and the connection is made to that very address (the name still goes in ``Host`` and SNI,
 so the certificate is checked against it): a DNS answer that changes between the check
-and the connection cannot slip a private address in.
+and the connection cannot slip a private address in.  Names are resolved in a small pool
+of their own, so that a shop whose DNS hangs cannot take the threads the rest of the
+gateway uses (SQLite commits run in the default pool).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,34 +40,55 @@ class Target:
     extensions: dict[str, str] = field(default_factory=dict)
 
 
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="callback-dns")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 one carries (mapped, 6to4, Teredo, NAT64, compatible)."""
+    found = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
+    if ip.teredo is not None:
+        found += list(ip.teredo)
+    if ip in _NAT64 or (int(ip) >> 32 == 0 and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates += _embedded_v4(ip)
+    return all(a.is_global and not a.is_multicast for a in candidates)
 
 
 async def resolve(url: str, policy: DestinationPolicy) -> Target:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a port out of range or not a number
+        raise DestinationRefused(f"bad URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not host:
         raise DestinationRefused(f"not an http(s) URL: {parts.scheme or '?'}://")
     if policy.https_only and parts.scheme != "https":
         raise DestinationRefused("only https callback URLs are allowed outside the sandbox")
-    if policy.allow_private:
-        return Target(url)
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await asyncio.get_running_loop().run_in_executor(
+            _RESOLVER, lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        )
     except OSError as exc:
         raise DestinationRefused(f"cannot resolve {host}: {exc.strerror or exc}") from exc
     addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise DestinationRefused(f"{host} has no address")
     private = [a for a in addresses if not _public(a)]
-    if not addresses or private:
+    if private and not policy.allow_private:
         raise DestinationRefused(
-            f"{host} resolves to a non-public address ({', '.join(private) or 'none'}); "
+            f"{host} resolves to a non-public address ({', '.join(private)}); "
             "set ECOMGATE_CALLBACK_ALLOW_PRIVATE=true to allow it"
         )
+    # connect to the address checked (and resolved here, not by the HTTP client)
     address = addresses[0]
     literal = f"[{address}]" if ":" in address else address
     netloc = f"{literal}:{parts.port}" if parts.port else literal

@@ -96,7 +96,13 @@ class Dispatcher:
             self._http = httpx.AsyncClient(
                 timeout=httpx.Timeout(t, connect=min(t, 5.0)),
                 follow_redirects=False,  # a redirect is not a 200, and could lead anywhere
-                limits=httpx.Limits(max_connections=self.config.concurrency * 2),
+                # connections go to pinned addresses (destinations.py): a pooled one is
+                # keyed by the address alone and could serve another host name, so none is
+                # kept; proxies from the environment would bypass the address check
+                limits=httpx.Limits(
+                    max_connections=self.config.concurrency * 2, max_keepalive_connections=0
+                ),
+                trust_env=False,
                 headers={"User-Agent": "EcomGate-Callbacks/1"},
             )
         return self._http
@@ -143,8 +149,8 @@ class Dispatcher:
     async def run(self, interval: float) -> None:
         """Deliver until cancelled, with up to ``concurrency`` requests in flight: a slow
         shop holds one slot, not the pass."""
-        in_flight: set[asyncio.Task[None]] = set()
-        last_prune = 0.0
+        in_flight: dict[asyncio.Task[None], tuple[str, str]] = {}
+        last_prune = time.monotonic()  # not at start-up: a process starting is busy enough
         try:
             while True:
                 claimed = 0
@@ -155,8 +161,8 @@ class Dispatcher:
                         self._merchants.clear()
                         for entry in entries:
                             task = asyncio.create_task(self._deliver_logged(entry, token))
-                            in_flight.add(task)
-                            task.add_done_callback(in_flight.discard)
+                            in_flight[task] = (entry.id, token)
+                            task.add_done_callback(lambda t: in_flight.pop(t, None))
                         claimed = len(entries)
                     if time.monotonic() - last_prune > _PRUNE_EVERY_SECONDS:
                         last_prune = time.monotonic()
@@ -176,18 +182,25 @@ class Dispatcher:
                 else:
                     await asyncio.sleep(interval)
         finally:
-            for task in in_flight:
+            leased = list(in_flight.values())
+            for task in list(in_flight):
                 task.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.gather(*in_flight, return_exceptions=True)
+            # a stopping dispatcher gives its leases back: the next one need not wait them out
+            with contextlib.suppress(Exception):
+                async with self.services.uow.transaction() as repos:
+                    for event_id, token in leased:
+                        await repos.outbox.release(event_id, token)
             await self.close()
 
     async def prune(self, batch: int = 500) -> int:
-        cutoff = self.services.clock.now_ms() - self.config.retention_ms
+        now = self.services.clock.now_ms()
+        cutoff = now - self.config.retention_ms
         total = 0
         while True:
             async with self.services.uow.transaction() as repos:
-                pruned = await repos.outbox.prune(cutoff, batch)
+                pruned = await repos.outbox.prune(cutoff, now, batch)
             total += pruned
             if pruned < batch:
                 return total
@@ -224,25 +237,27 @@ class Dispatcher:
         merchant = await self._merchant(entry.merchant_id)
         reason = "merchant not found" if merchant is None else skip_reason(entry, merchant)
         if merchant is None or reason is not None:
+            skipped = AttemptOutcome(
+                "skipped", self.services.clock.now_ms(), last_error=reason, counts=False
+            )
             async with self.services.uow.transaction() as repos:
-                await repos.outbox.finish(
-                    entry, token, None, AttemptOutcome("skipped", last_error=reason, counts=False)
-                )
+                await repos.outbox.finish(entry, token, None, skipped)
             return None
         request = await self.request_for(entry, merchant)
         attempt = await self.send(entry, request, origin="dispatcher")
         now = self.services.clock.now_ms()
         if attempt.error is None:
-            outcome = AttemptOutcome("delivered", delivered_at=now)
+            outcome = AttemptOutcome("delivered", now, delivered_at=now)
         else:
+            # the first attempt, then one retry after each wait of the schedule
             schedule = self.config.schedule(merchant)
             if entry.attempts < len(schedule):
                 wait_ms = schedule[entry.attempts] * 1000
                 outcome = AttemptOutcome(
-                    "pending", next_try_at=now + wait_ms, last_error=attempt.error
+                    "pending", now, next_try_at=now + wait_ms, last_error=attempt.error
                 )
             else:
-                outcome = AttemptOutcome("failed", last_error=attempt.error)
+                outcome = AttemptOutcome("failed", now, last_error=attempt.error)
                 log.warning(
                     "callback %s (%s, order %s) failed %d times: %s",
                     entry.id,
@@ -289,8 +304,8 @@ class Dispatcher:
             error = f"refused: {exc}"
         except TimeoutError:
             error = f"no answer within {self.config.timeout_seconds:g} s"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        except Exception as exc:  # whatever the shop's side or its URL did: a failed attempt
+            error = f"{type(exc).__name__}: {exc}"[:500]
         latency_ms = int((time.monotonic() - started) * 1000)
         return CallbackAttempt(
             id=ids.uuid7(started_at),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ecomgate.domain.merchant import Merchant
 from ecomgate.services.context import Services
 
@@ -19,7 +21,8 @@ async def callback_key(services: Services, merchant: Merchant) -> CallbackKey:
         stored = await repos.secrets.get(_secret_name(merchant))
     if stored is not None:
         return CallbackKey.loads(stored)
-    fresh = new_callback_key(merchant.login, services.clock.now_ms())
+    # a 2048-bit key takes tens of milliseconds of CPU: not on the event loop
+    fresh = await asyncio.to_thread(new_callback_key, merchant.login, services.clock.now_ms())
     async with services.uow.transaction() as repos:
         stored = await repos.secrets.get_or_create(_secret_name(merchant), fresh.dumps())
     return CallbackKey.loads(stored)

@@ -1,7 +1,7 @@
 """``ecomgate listen``: a merchant's callbacks, forwarded to a handler on a laptop.
 
-It follows the outbox of the gateway's database (read only, beside the dispatchers: the
-merchant's own callback URL still gets everything), builds each callback exactly as the
+It follows the outbox of the gateway's database beside the dispatchers (it changes no
+event's state: the merchant's own callback URL still gets everything), builds each callback exactly as the
 dispatcher does (same parameters, same signature), sends it to ``--forward-to`` and prints
 one line per delivery.  Every forward is logged in the event's delivery log as ``listen``.
 """

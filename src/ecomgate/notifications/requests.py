@@ -8,10 +8,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from ecomgate.callbacks import hmac_checksum
+from ecomgate.domain.callbacks import FAILURE_OPERATIONS, OPTIONAL_PARAMS, names
 from ecomgate.domain.merchant import Merchant
 from ecomgate.services.ports import OutboxEntry
 
-from .catalogue import FAILURE_OPERATIONS, OPTIONAL_PARAMS, names
 from .signing import HMAC_ALIAS, RSA_ALIAS, CallbackKey, rsa_checksum
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from ecomgate.domain import callbacks as catalogue
 from ecomgate.domain import ids
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import DEFAULT_PERMISSIONS, Merchant, MerchantSettings, Permission
-from ecomgate.notifications import catalogue
 
 from .context import Services
 from .credentials import hash_password, new_token, token_hash

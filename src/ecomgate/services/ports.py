@@ -145,6 +145,8 @@ class OutboxEntry:
     next_try_at: int | None
     delivered_at: int | None
     last_error: str | None
+    #: when it reached delivered, failed or skipped
+    settled_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ class AttemptOutcome:
     """What an attempt leaves the event in: its new state and, if pending, the next try."""
 
     state: str
+    #: when it happened (the retention of a settled event counts from here)
+    at: int
     next_try_at: int | None = None
     delivered_at: int | None = None
     last_error: str | None = None
@@ -227,8 +231,15 @@ class Outbox(Protocol):
     async def since(self, merchant_id: str, created_from: int, limit: int) -> list[OutboxEntry]:
         """A merchant's events created at or after ``created_from``, oldest first."""
 
-    async def prune(self, created_before: int, limit: int) -> int:
-        """Delete finished events (and their logs) older than the retention."""
+    async def earlier_pending(self, entry: OutboxEntry) -> bool:
+        """Whether an earlier event of the entry's stream is still to be delivered."""
+
+    async def release(self, event_id: str, token: str) -> None:
+        """Give a lease back unused (a dispatcher stopping)."""
+
+    async def prune(self, settled_before: int, now: int, limit: int) -> int:
+        """Delete events settled before ``settled_before`` (delivered, failed, skipped),
+        with their logs; never one somebody holds a lease on."""
 
 
 class Secrets(Protocol):

@@ -30,11 +30,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from ecomgate.domain.bindings import Binding, BindingNotFound
+from ecomgate.domain.callbacks import order_facts
 from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound, SystemError_
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
-from ecomgate.notifications.facts import order_facts
 
 from .ports import Clock, DatabaseUnavailable, Repositories, Store
 from .vault import Vault, VaultError

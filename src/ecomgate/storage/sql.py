@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from ecomgate.domain import ids
 from ecomgate.domain.bindings import Binding, SealedCard
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.events import BindingEvent, Event
+from ecomgate.domain.events import BindingEvent, Event, OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
@@ -405,6 +405,7 @@ OUTBOX_EVENTS = Table(
         "lease_until",
         "lease_token",
         "delivered_at",
+        "settled_at",
         "last_error",
     ),
     immutable=(),
@@ -451,6 +452,7 @@ def _entry_from_row(row: Row) -> OutboxEntry:
         next_try_at=row["next_try_at"],
         delivered_at=row["delivered_at"],
         last_error=row["last_error"],
+        settled_at=row["settled_at"],
     )
 
 
@@ -488,10 +490,12 @@ class SqlOutbox:
                 "SELECT COALESCE(MAX(stream_seq), 0) AS seq FROM outbox_events WHERE stream = $1",
                 stream,
             )
+            # an order's dynamicCallbackUrl takes its payment events only (spec §3.1): a
+            # stored card's events go to the merchant's static URL
             payload = {
                 "params": params,
                 "facts": dict(facts or {}) if event.order_id else {},
-                "dynamic_url": dynamic_url if event.order_id else "",
+                "dynamic_url": dynamic_url if isinstance(event, OrderEvent) else "",
             }
             values = {
                 "id": ids.uuid7(event.at),
@@ -510,6 +514,7 @@ class SqlOutbox:
                 "lease_until": None,
                 "lease_token": None,
                 "delivered_at": None,
+                "settled_at": None,
                 "last_error": None,
             }
             await self.db.execute(OUTBOX_EVENTS.insert_sql, *OUTBOX_EVENTS.insert_args(values))
@@ -559,7 +564,7 @@ class SqlOutbox:
             return False
         await self.db.execute(
             "UPDATE outbox_events SET state = $2, attempts = attempts + $3, next_try_at = $4,"
-            " delivered_at = COALESCE($5, delivered_at), last_error = $6,"
+            " delivered_at = COALESCE($5, delivered_at), last_error = $6, settled_at = $7,"
             " lease_until = NULL, lease_token = NULL WHERE id = $1",
             entry.id,
             outcome.state,
@@ -567,6 +572,7 @@ class SqlOutbox:
             outcome.next_try_at,
             outcome.delivered_at,
             outcome.last_error,
+            None if outcome.state == "pending" else outcome.at,
         )
         return True
 
@@ -623,11 +629,30 @@ class SqlOutbox:
         )
         return [_entry_from_row(r) for r in rows]
 
-    async def prune(self, created_before: int, limit: int) -> int:
+    async def earlier_pending(self, entry: OutboxEntry) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 AS found FROM outbox_events WHERE stream = $1 AND stream_seq < $2"
+            " AND state = 'pending' LIMIT 1",
+            entry.stream,
+            entry.stream_seq,
+        )
+        return row is not None
+
+    async def release(self, event_id: str, token: str) -> None:
+        await self.db.execute(
+            "UPDATE outbox_events SET lease_until = NULL, lease_token = NULL"
+            " WHERE id = $1 AND lease_token = $2",
+            event_id,
+            token,
+        )
+
+    async def prune(self, settled_before: int, now: int, limit: int) -> int:
         rows = await self.db.fetchall(
-            "SELECT id FROM outbox_events WHERE state <> 'pending' AND created_at < $1"
-            f" LIMIT $2{self.dialect.skip_locked}",
-            created_before,
+            "SELECT id FROM outbox_events WHERE state <> 'pending' AND settled_at < $1"
+            " AND (lease_until IS NULL OR lease_until <= $2)"
+            f" LIMIT $3{self.dialect.skip_locked}",
+            settled_before,
+            now,
             limit,
         )
         for r in rows:

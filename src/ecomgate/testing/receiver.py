@@ -144,6 +144,7 @@ class CallbackReceiver:
         app = Starlette(routes=[Route("/{path:path}", self._callback, methods=["GET", "POST"])])
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, 0))
         sock.listen(128)
         self.port = int(sock.getsockname()[1])

@@ -24,19 +24,21 @@ CREATE TABLE outbox_events (
     lease_until  BIGINT,
     lease_token  TEXT,
     delivered_at BIGINT,
+    -- when it reached delivered, failed or skipped (the retention counts from here)
+    settled_at   BIGINT,
     last_error   TEXT,
     UNIQUE (stream, stream_seq)
 );
 
 -- events of version 2 were never sent; sending them weeks late would surprise a shop
 INSERT INTO outbox_events (id, merchant_id, stream, stream_seq, order_id, operation, status,
-                           created_at, payload, state, attempts, last_error)
+                           created_at, payload, state, attempts, settled_at, last_error)
 SELECT e.id, o.merchant_id, e.order_id,
        (SELECT COUNT(*) FROM events p
         WHERE p.order_id = e.order_id
           AND (p.created_at < e.created_at OR (p.created_at = e.created_at AND p.id <= e.id))),
        e.order_id, e.operation, e.status, e.created_at,
-       '{"params":' || e.payload || ',"facts":{}}', 'skipped', 0,
+       '{"params":' || e.payload || ',"facts":{}}', 'skipped', 0, e.created_at,
        'written before callbacks were delivered'
 FROM events e JOIN orders o ON o.id = e.order_id;
 
@@ -46,8 +48,8 @@ DROP TABLE events;
 CREATE INDEX outbox_events_due ON outbox_events (next_try_at) WHERE state = 'pending';
 CREATE INDEX outbox_events_order ON outbox_events (order_id, stream_seq);
 CREATE INDEX outbox_events_merchant ON outbox_events (merchant_id, created_at);
--- pruning: delivered and skipped events past the retention
-CREATE INDEX outbox_events_done ON outbox_events (created_at) WHERE state <> 'pending';
+-- pruning: delivered, failed and skipped events past the retention
+CREATE INDEX outbox_events_done ON outbox_events (settled_at) WHERE state <> 'pending';
 
 CREATE TABLE callback_attempts (
     id          TEXT PRIMARY KEY,

@@ -145,12 +145,24 @@ class Api:
         )
 
     async def endpoint(self, request: Request) -> Response:
+        """The ``/.../{method}.do`` route: the method is named by the path."""
+        return await self.dispatch(request.path_params["method"], request)
+
+    def bound(self, name: str, http_methods: tuple[str, ...] = ("GET", "POST")) -> Endpoint:
+        """An endpoint for one method on a route of its own (the sandbox's paths), which
+        answers other HTTP methods with the API's own 405."""
+
+        async def endpoint(request: Request) -> Response:
+            if request.method not in http_methods:
+                return _not_allowed(request.method)
+            return await self.dispatch(name, request)
+
+        return endpoint
+
+    async def dispatch(self, name: str, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             # HEAD too: it must not register an order while pretending to only look
-            return json_response(
-                {"errorCode": "7", "errorMessage": f"Method {request.method} not allowed"}, 405
-            )
-        name = request.path_params["method"]
+            return _not_allowed(request.method)
         method = self.methods.get(name)
         if method is None and name in UNSERVED_METHODS:
             method = Method(_unserved(name))
@@ -189,3 +201,12 @@ class Api:
         if method.legacy_keys:
             return {"ErrorCode": code, "ErrorMessage": text}
         return {"errorCode": code, "errorMessage": text}
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _not_allowed(http_method: str) -> Response:
+    return json_response(
+        {"errorCode": "7", "errorMessage": f"Method {http_method} not allowed"}, 405
+    )

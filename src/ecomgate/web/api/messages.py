@@ -87,6 +87,7 @@ EN: dict[str, str] = {
     "bad_callback_params": "Setting [callback_params] names an unknown parameter (known: {known}, or all)",
     "unknown_callback": "Callback [{event_id}] not found",
     "callback_in_delivery": "Callback [{event_id}] is being delivered right now; try again in a moment",
+    "callback_behind_earlier": "Callback [{event_id}] waits for an earlier callback of its order: resend that one first",
     "callback_not_sendable": "Callback [{event_id}] cannot be sent: {reason}",
     # stored credentials (bindings, spec §3.10), addParams.do, unserved methods
     "no_bindings": "No bindings found for this client",
@@ -189,6 +190,7 @@ RU: dict[str, str] = {
     "bad_callback_params": "Настройка [callback_params] содержит неизвестный параметр (известны: {known} или all)",
     "unknown_callback": "Уведомление [{event_id}] не найдено",
     "callback_in_delivery": "Уведомление [{event_id}] сейчас отправляется; повторите чуть позже",
+    "callback_behind_earlier": "Уведомление [{event_id}] ждёт более раннего уведомления по заказу: сначала отправьте его",
     "callback_not_sendable": "Уведомление [{event_id}] нельзя отправить: {reason}",
     # stored credentials (bindings, spec §3.10), addParams.do, unserved methods
     "no_bindings": "Связки для этого клиента не найдены",

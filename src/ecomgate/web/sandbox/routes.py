@@ -112,9 +112,16 @@ def install(api: Api) -> None:
 
 
 def routes(api: Api) -> list[BaseRoute]:
-    """``api`` is bound at start-up like the ``.do`` one; its methods are the last path
-    segment: ``/sandbox/orders/{order_id}/{method}``, ``/sandbox/callbacks/{id}/{method}``."""
+    """``api`` is bound at start-up like the ``.do`` one; each method has its own path, and
+    the one that changes state answers POST only."""
     return [
-        Route(f"{PREFIX}/orders/{{order_id}}/{{method}}", api.endpoint, methods=["GET", "POST"]),
-        Route(f"{PREFIX}/callbacks/{{event_id}}/{{method}}", api.endpoint, methods=["POST"]),
+        Route(f"{PREFIX}/orders/{{order_id}}/expire", api.bound("expire", ("POST",)), methods=_ANY),
+        Route(f"{PREFIX}/orders/{{order_id}}/callbacks", api.bound("callbacks"), methods=_ANY),
+        Route(
+            f"{PREFIX}/callbacks/{{event_id}}/resend", api.bound("resend", ("POST",)), methods=_ANY
+        ),
     ]
+
+
+#: every HTTP method reaches the endpoint, which answers in JSON (405 for the others)
+_ANY = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]
