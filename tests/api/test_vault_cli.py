@@ -8,21 +8,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from ecomgate import storage
 from ecomgate.services import bindings
 from ecomgate.services.context import Services
 from ecomgate.services.vault import Vault, parse_keys
-from ecomgate.testing.postgres import drop_pg_database
 from ecomgate.testing.processes import TEST_VAULT_KEYS
 
-from ..conftest import fresh_database
-from ..support import make_merchant, services_on
+from ..support import make_merchant
 
 YEAR = str(datetime.now(UTC).year + 3)
 
@@ -43,21 +38,9 @@ def ecomgate(database_url: str, *args: str, keys: str | None) -> subprocess.Comp
 
 
 @pytest.fixture
-def own_url(engine: str, tmp_path: Path) -> Iterator[str]:
+def own_database(own_database_url: str, own_services: Services) -> tuple[str, Services]:
     """A database of this test alone (the rotation moves every row of it)."""
-    url = fresh_database(engine, str(tmp_path))
-    yield url
-    if engine == "postgresql":
-        drop_pg_database(url)
-
-
-@pytest.fixture
-async def own_database(own_url: str) -> AsyncIterator[tuple[str, Services]]:
-    store = await storage.open_store(own_url)
-    try:
-        yield own_url, services_on(store)
-    finally:
-        await store.close()
+    return own_database_url, own_services
 
 
 async def test_rotate_moves_every_binding_to_the_new_key(
