@@ -41,7 +41,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         if settings.sandbox:  # faults a merchant may switch on for its own tests
             acquirer = ChaosAcquirer(acquirer, StoreChaos(store))
-        yield Services(store=store, acquirer=acquirer, links=links, policy=settings.policy())
+        yield Services(
+            store=store,
+            acquirer=acquirer,
+            links=links,
+            policy=settings.policy(),
+            vault=settings.vault(),
+        )
     finally:
         await store.close()
 

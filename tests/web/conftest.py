@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from ecomgate.config import Settings
 from ecomgate.services.context import Services
 from ecomgate.storage import migrate
+from ecomgate.testing.processes import TEST_VAULT_KEYS
 from ecomgate.web.app import create_app
 
 from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
@@ -53,6 +54,7 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
         sandbox_token=SANDBOX_TOKEN,
         sqlite_synchronous="NORMAL",
         log_level="warning",
+        vault_keys=TEST_VAULT_KEYS,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

@@ -1,7 +1,7 @@
 """What the services need from the outside world, as Protocols.
 
 - ``Store`` opens a transaction over per-aggregate repositories (``Repositories``: orders,
-  merchants, outbox, secrets; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
+  merchants, outbox, secrets, bindings; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
   ``ecomgate.storage``.  Orders and their events are reached only through the unit of work
   (``uow.py``); the authenticator reads merchants with a transaction of its own.
 - ``Links`` builds every URL the gateway hands out; the web layer implements it, so no
@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from ecomgate.domain.bindings import Binding
 from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.events import Event
@@ -256,7 +257,8 @@ class SandboxRepository(Protocol):
         past: for the merchant, ``ms`` have passed (its clock advanced)."""
 
     async def reset(self, merchant_id: str) -> int:
-        """Delete the merchant's orders, ledger and callbacks; the orders deleted."""
+        """Delete the merchant's orders, ledger, callbacks and stored cards; the orders
+        deleted."""
 
 
 class Secrets(Protocol):
@@ -264,6 +266,31 @@ class Secrets(Protocol):
         """A secret shared by every gateway process (e.g. the emulator's token key)."""
 
     async def get(self, name: str) -> str | None: ...
+
+
+class BindingRepository(Protocol):
+    """Stored cards.  Rows hold the vault's sealed record, never the card in clear; a
+    binding comes back without its expiry (the service layer opens the sealed card)."""
+
+    async def add(self, binding: Binding) -> None: ...
+    async def save(self, binding: Binding) -> None: ...
+    async def delete(self, binding_id: str) -> None: ...
+    async def get(self, binding_id: str, *, for_update: bool = False) -> Binding | None:
+        """``for_update`` locks the row until the transaction ends."""
+
+    async def for_client(self, merchant_id: str, client_id: str) -> list[Binding]:
+        """The merchant's confirmed bindings of one ``clientId``, oldest first."""
+
+    async def by_pan_hash(self, merchant_id: str, pan_hashes: Sequence[str]) -> list[Binding]:
+        """The merchant's confirmed bindings whose PAN lookup hash is one of these."""
+
+    async def pending_for_order(self, order_id: str) -> Binding | None:
+        """The unconfirmed binding the payment of ``order_id`` is storing, if any."""
+
+    async def not_under_key(self, key_id: str, limit: int) -> list[str]:
+        """Ids of bindings sealed under another vault key (key rotation's next batch)."""
+
+    async def count_by_key(self) -> dict[str, int]: ...
 
 
 class Repositories(Protocol):
@@ -279,6 +306,8 @@ class Repositories(Protocol):
     def secrets(self) -> Secrets: ...
     @property
     def sandbox(self) -> SandboxRepository: ...
+    @property
+    def bindings(self) -> BindingRepository: ...
 
 
 class Store(Protocol):

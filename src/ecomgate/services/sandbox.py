@@ -53,8 +53,8 @@ async def create_merchant(
 
 
 async def reset(services: Services, merchant: Merchant) -> int:
-    """Delete the merchant's orders, ledger and callbacks, its clock and its chaos; the
-    merchant and its settings stay.  How many orders were deleted."""
+    """Delete the merchant's orders, ledger, callbacks and stored cards, its clock and its
+    chaos; the merchant and its settings stay.  How many orders were deleted."""
     async with services.uow.transaction() as repos:
         return await repos.sandbox.reset(merchant.id)
 

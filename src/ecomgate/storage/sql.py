@@ -8,6 +8,7 @@ unique-key violation is reported, which each driver maps to ``UniqueViolation``.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from ecomgate.domain import ids
+from ecomgate.domain.bindings import Binding, SealedCard
 from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import BindingEvent, Event, OrderEvent
@@ -734,6 +736,12 @@ class SqlSandbox:
             merchant_id,
             ms,
         )
+        await self.db.execute(
+            "UPDATE bindings SET created_at = created_at - $2, updated_at = updated_at - $2"
+            " WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
         await self._ensure(merchant_id)
         await self.db.execute(
             "UPDATE sandbox_merchants SET clock_offset_ms = clock_offset_ms + $2"
@@ -753,10 +761,139 @@ class SqlSandbox:
             "DELETE FROM operations WHERE order_id IN"
             " (SELECT id FROM orders WHERE merchant_id = $1)",
             "DELETE FROM orders WHERE merchant_id = $1",
+            "DELETE FROM bindings WHERE merchant_id = $1",
             "DELETE FROM sandbox_merchants WHERE merchant_id = $1",
         ):
             await self.db.execute(sql, merchant_id)
         return int(row["n"]) if row else 0
+
+
+# -- bindings (spec §3.10) and their vault records --------------------------------------
+def binding_values(b: Binding) -> dict[str, Any]:
+    """The row of a binding: the sealed card only, never the PAN or the expiry in clear."""
+    return {
+        "id": b.id,
+        "merchant_id": b.merchant_id,
+        "client_id": b.client_id,
+        "order_id": b.order_id,
+        "created_at": b.created_at,
+        "masked_pan": b.masked_pan,
+        "payment_system": b.payment_system,
+        "cardholder_name": b.cardholder_name,
+        "category": b.category,
+        "enabled": int(b.enabled),
+        "confirmed": int(b.confirmed),
+        "email": b.email,
+        "phone": b.phone,
+        "updated_at": b.updated_at,
+        "vault_key_id": b.sealed.key_id,
+        "vault_nonce": base64.b64encode(b.sealed.nonce).decode(),
+        "vault_ciphertext": base64.b64encode(b.sealed.ciphertext).decode(),
+        "pan_hash": b.sealed.pan_hash,
+    }
+
+
+def binding_from_row(row: Row) -> Binding:
+    """Without its expiry: that is in the sealed card, which the service layer opens."""
+    return Binding(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        client_id=row["client_id"],
+        order_id=row["order_id"],
+        created_at=row["created_at"],
+        masked_pan=row["masked_pan"],
+        payment_system=row["payment_system"],
+        cardholder_name=row["cardholder_name"],
+        category=row["category"],
+        enabled=bool(row["enabled"]),
+        confirmed=bool(row["confirmed"]),
+        email=row["email"],
+        phone=row["phone"],
+        updated_at=row["updated_at"],
+        sealed=SealedCard(
+            key_id=row["vault_key_id"],
+            nonce=base64.b64decode(row["vault_nonce"]),
+            ciphertext=base64.b64decode(row["vault_ciphertext"]),
+            pan_hash=row["pan_hash"],
+        ),
+    )
+
+
+BINDINGS = Table(
+    "bindings",
+    tuple(binding_values(Binding("", "", "", "", "", 0, SealedCard("", b"", b"", "")))),
+    ("id", "merchant_id", "client_id", "order_id", "created_at"),
+)
+
+
+class SqlBindings:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def add(self, binding: Binding) -> None:
+        await self.db.execute(BINDINGS.insert_sql, *BINDINGS.insert_args(binding_values(binding)))
+
+    async def save(self, binding: Binding) -> None:
+        await self.db.execute(BINDINGS.update_sql, *BINDINGS.update_args(binding_values(binding)))
+
+    async def delete(self, binding_id: str) -> None:
+        await self.db.execute("DELETE FROM bindings WHERE id = $1", binding_id)
+
+    async def get(self, binding_id: str, *, for_update: bool = False) -> Binding | None:
+        lock = self.dialect.for_update if for_update else ""
+        row = await self.db.fetchone(
+            f"SELECT {BINDINGS.select_list} FROM bindings WHERE id = $1{lock}", binding_id
+        )
+        return None if row is None else binding_from_row(row)
+
+    async def for_client(self, merchant_id: str, client_id: str) -> list[Binding]:
+        rows = await self.db.fetchall(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            " WHERE merchant_id = $1 AND client_id = $2 AND confirmed = 1"
+            " ORDER BY created_at, id",
+            merchant_id,
+            client_id,
+        )
+        return [binding_from_row(r) for r in rows]
+
+    async def by_pan_hash(self, merchant_id: str, pan_hashes: Sequence[str]) -> list[Binding]:
+        if not pan_hashes:
+            return []
+        marks = ", ".join(f"${i + 2}" for i in range(len(pan_hashes)))
+        rows = await self.db.fetchall(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            f" WHERE merchant_id = $1 AND confirmed = 1 AND pan_hash IN ({marks})"
+            " ORDER BY created_at, id",
+            merchant_id,
+            *pan_hashes,
+        )
+        return [binding_from_row(r) for r in rows]
+
+    async def pending_for_order(self, order_id: str) -> Binding | None:
+        row = await self.db.fetchone(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            " WHERE order_id = $1 AND confirmed = 0 ORDER BY created_at DESC, id DESC LIMIT 1",
+            order_id,
+        )
+        return None if row is None else binding_from_row(row)
+
+    async def not_under_key(self, key_id: str, limit: int) -> list[str]:
+        """Ids of bindings sealed under another key than ``key_id`` (rows another
+        transaction holds are passed over: the next batch finds them)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM bindings WHERE vault_key_id <> $1 ORDER BY id"
+            f" LIMIT $2{self.dialect.skip_locked}",
+            key_id,
+            limit,
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def count_by_key(self) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT vault_key_id, COUNT(*) AS n FROM bindings GROUP BY vault_key_id"
+        )
+        return {str(r["vault_key_id"]): int(r["n"]) for r in rows}
 
 
 class SqlSecrets:
@@ -789,3 +926,4 @@ class SqlRepositories:
         self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
         self.sandbox = SqlSandbox(db, dialect)
+        self.bindings = SqlBindings(db, dialect)

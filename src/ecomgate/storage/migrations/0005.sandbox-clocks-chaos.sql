@@ -1,4 +1,4 @@
--- depends: 0003.callback-delivery
+-- depends: 0004.bindings-vault
 -- Version 5: the sandbox's per-merchant state: how far the merchant's clock was moved,
 -- and the faults ("chaos") its acquirer calls and callbacks suffer.  Sandbox mode only;
 -- a production gateway never writes it.
