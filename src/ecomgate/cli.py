@@ -661,6 +661,12 @@ def vault_rotate(batch_size: int) -> None:
     click.echo(f"re-encrypted {report.resealed} binding(s) in {report.batches} batch(es)")
     for key_id, n in sorted(report.by_key.items()):
         click.echo(f"{key_id}: {n} binding(s)")
+    left = {k: n for k, n in report.by_key.items() if k != report.current_key_id and n}
+    if left:  # rows that stayed locked by requests: the old keys are still needed
+        click.echo(
+            f"not done: {sum(left.values())} binding(s) under old keys; run it again", err=True
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -481,3 +481,66 @@ async def test_after_a_declined_stored_card_the_buyer_may_pay_with_another(
     assert (status["orderStatus"], status["paymentWay"]) == (2, "CARD")
     new_binding = status["bindingInfo"]["bindingId"]
     assert new_binding != limited["bindingId"]
+
+
+async def attempts_merchant(services: Services, http: Any) -> Api:
+    from ecomgate.domain.merchant import MerchantSettings
+
+    return Api(
+        http,
+        await make_merchant(
+            services,
+            permissions=BINDING_PERMISSIONS,
+            settings=MerchantSettings(language="en", max_attempts=3),
+        ),
+    )
+
+
+async def test_a_declined_cards_stash_never_becomes_the_binding_of_another_card(
+    services: Services, http: Any
+) -> None:
+    shop = await attempts_merchant(services, http)
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    order = await shop.register(clientId=client)
+    declined = await pay_card(shop, order["orderId"], pan="4444444444446666", cvc="123")
+    assert declined["errorCode"] != "0" or (await shop.status(order["orderId"]))["actionCode"]
+    # the second attempt, with another card and "save card" unticked, is approved
+    paid = await pay_card(shop, order["orderId"], bindingNotNeeded="true")
+    assert paid["errorCode"] == "0", paid
+    status = await shop.status(order["orderId"])
+    assert status["orderStatus"] == 2
+    assert "bindingInfo" not in status or not status["bindingInfo"].get("bindingId")
+    assert_error(await shop.call("getBindings", clientId=client), "2", "no_bindings")
+
+
+async def test_after_a_declined_saved_card_the_page_offers_every_card_again(
+    services: Services, http: Any
+) -> None:
+    shop = await attempts_merchant(services, http)
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    good = await saved_card(shop, client)
+    limited = await shop.call(
+        "createBindingNoPayment", clientId=client, pan="4444444444446666", expiryDate=f"{YEAR}12"
+    )
+    order = await shop.register(clientId=client)
+    await shop.call(
+        "paymentOrderBinding", mdOrder=order["orderId"], bindingId=limited["bindingId"], cvc="123"
+    )
+    page = await shop.http.get(order["formUrl"])
+    assert good in page.text and limited["bindingId"] in page.text  # not shut in
+    assert 'name="$PAN"' in page.text or 'id="pan"' in page.text  # a new card too
+
+
+async def test_verify_takes_no_amount(shop: Api) -> None:
+    answer = await shop.register(clientId="verify-client", amount=100, features="VERIFY")
+    assert_error(answer, "5", "verify_amount_not_zero", name="amount")
+
+
+async def test_tii_is_f_u_or_r(shop: Api) -> None:
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    binding_id = await saved_card(shop, client)
+    order = await shop.register(clientId=client)
+    answer = await shop.call(
+        "paymentOrderBinding", mdOrder=order["orderId"], bindingId=binding_id, tii="X"
+    )
+    assert_error(answer, "5", "bad_tii", name="tii")

@@ -58,13 +58,19 @@ def wants_binding(order: Order, owner: Merchant, *, save_card: bool) -> bool:
     return forced or save_card
 
 
+async def discard_stash(scope: OrderScope) -> None:
+    """At the start of every payment attempt: an earlier, declined attempt's card is not
+    the card of this one, and must never become a binding if this one is approved."""
+    previous = await scope.repos.bindings.pending_for_order(scope.order.id)
+    if previous is not None:
+        await scope.repos.bindings.delete(previous.id)
+
+
 async def stash(scope: OrderScope, vault: Vault, card: CardData, now: int) -> None:
     """In the payment's first unit of work: the card, sealed, as an unconfirmed binding of
     the order (invisible and unusable until the payment is approved)."""
     order = scope.order
-    previous = await scope.repos.bindings.pending_for_order(order.id)
-    if previous is not None:  # an earlier, declined attempt's card
-        await scope.repos.bindings.delete(previous.id)
+    await discard_stash(scope)
     binding_id = ids.uuid7(now)
     expiry = cards.expiration(card.expiry_year, card.expiry_month)
     binding = Binding(
@@ -106,12 +112,17 @@ async def confirm_for_order(scope: OrderScope, vault: Vault | None, now: int) ->
     except VaultError:
         log.error("binding %s of order %s: the vault record does not open", pending.id, order.id)
         return
-    for known in await scope.repos.bindings.by_pan_hash(
-        order.merchant_id, vault.pan_hashes(card.pan)
-    ):
+    hashes = vault.pan_hashes(card.pan)
+    # two first payments with one card at once must not make two bindings of it
+    await scope.repos.bindings.lock_card(order.merchant_id, order.client_id, hashes[0])
+    for known in await scope.repos.bindings.by_pan_hash(order.merchant_id, hashes):
         if known.client_id != order.client_id or not known.enabled:
             continue
-        known_card = vault.open(known.sealed, order_id=known.order_id, binding_id=known.id)
+        try:
+            known_card = vault.open(known.sealed, order_id=known.order_id, binding_id=known.id)
+        except VaultError:  # never fail an approved payment over another record
+            log.error("binding %s: the vault record does not open", known.id)
+            continue
         if known_card.expiry == card.expiry:
             await scope.repos.bindings.delete(pending.id)
             order.binding_id = known.id
@@ -205,8 +216,8 @@ async def for_page(services: Services, order: Order, owner: Merchant) -> list[Bi
         except GatewayError:  # a record under a key no longer configured: not offered
             log.warning("binding %s cannot be opened with the configured vault keys", b.id)
     shown = _visible(readable, services.clock.now_ms(), show_expired=False)
-    if order.binding_id:
-        shown = [b for b in shown if b.id == order.binding_id]
+    if order.registered_binding_id:
+        shown = [b for b in shown if b.id == order.registered_binding_id]
     return shown
 
 
@@ -302,6 +313,7 @@ class Rotation:
     batches: int = 0
     #: bindings per key id after the rotation
     by_key: dict[str, int] = field(default_factory=dict)
+    current_key_id: str = ""
 
 
 async def rotate(services: Services, batch_size: int = 100) -> Rotation:
@@ -310,7 +322,24 @@ async def rotate(services: Services, batch_size: int = 100) -> Rotation:
     only; a row another request holds is taken by a later batch)."""
     vault = services.uow.vault
     current = vault.current_key_id
-    report = Rotation()
+    report = Rotation(current_key_id=current)
+    for _ in range(_ROTATION_ROUNDS):
+        await _rotate_round(services, vault, current, batch_size, report)
+        async with services.uow.transaction() as repos:
+            report.by_key = await repos.bindings.count_by_key()
+        # rows held by a request were skipped (SKIP LOCKED): look again until none is left
+        if not set(report.by_key) - {current}:
+            break
+    return report
+
+
+#: rounds of rotation before giving up on rows that stay locked (they are reported)
+_ROTATION_ROUNDS = 5
+
+
+async def _rotate_round(
+    services: Services, vault: Vault, current: str, batch_size: int, report: Rotation
+) -> None:
     while True:
         async with services.uow.transaction() as repos:
             todo = await repos.bindings.not_under_key(current, batch_size)
@@ -325,8 +354,5 @@ async def rotate(services: Services, batch_size: int = 100) -> Rotation:
                 await repos.bindings.save(b)
                 report.resealed += 1
         if not todo:
-            break
+            return
         report.batches += 1
-    async with services.uow.transaction() as repos:
-        report.by_key = await repos.bindings.count_by_key()
-    return report

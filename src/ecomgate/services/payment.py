@@ -168,6 +168,7 @@ async def pay(
         # stamped under the lock, just before the call: the reconciler counts from here
         sent_at = services.clock.now_ms()
         auth = order.start_attempt(sent_at, ids.uuid7(sent_at), snapshot, ip, email=email)
+        await bindings.discard_stash(scope)
         if bindings.wants_binding(order, owner, save_card=save_card):
             if services.vault is None:
                 log.warning("order %s: no vault key configured, the card is not stored", order.id)
@@ -244,8 +245,13 @@ async def pay_with_binding(
             raise InvalidParameter("clientId", "order_without_client")
         if order.registered_binding_id and order.registered_binding_id != binding_id:
             raise BindingNotFound(5)
-        binding = await scope.repos.bindings.get(binding_id)
-        if binding is None or not binding.belongs_to(owner.id):
+        # locked: an unBindCard.do meanwhile waits, and is not outrun by this charge
+        binding = await scope.repos.bindings.get(binding_id, for_update=True)
+        if (
+            binding is None
+            or not binding.belongs_to(owner.id)
+            or not owner.may(Permission.BINDINGS)
+        ):
             raise BindingNotFound(5)
         try:
             stored = vault.open(binding.sealed, order_id=binding.order_id, binding_id=binding.id)
@@ -277,6 +283,7 @@ async def pay_with_binding(
         )
         sent_at = services.clock.now_ms()
         auth = order.start_attempt(sent_at, ids.uuid7(sent_at), snapshot, ip, email=email)
+        await bindings.discard_stash(scope)  # a typed card of an earlier attempt
         order.binding_id = binding.id
         order.payment_way = "CARD_BINDING"
     return await _authorize(

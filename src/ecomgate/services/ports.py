@@ -287,6 +287,10 @@ class BindingRepository(Protocol):
     async def pending_for_order(self, order_id: str) -> Binding | None:
         """The unconfirmed binding the payment of ``order_id`` is storing, if any."""
 
+    async def lock_card(self, merchant_id: str, client_id: str, pan_hash: str) -> None:
+        """Until the transaction ends, no other one confirms a binding of this card for
+        this client (PostgreSQL: an advisory lock; SQLite has one writer anyway)."""
+
     async def not_under_key(self, key_id: str, limit: int) -> list[str]:
         """Ids of bindings sealed under another vault key (key rotation's next batch)."""
 

@@ -26,6 +26,7 @@ from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.operations import Operation, OperationKind
 from ecomgate.domain.order import Order
 
+from . import bindings
 from .context import Services
 from .payment import apply_answer
 from .ports import DatabaseUnavailable, PendingOperation
@@ -112,6 +113,10 @@ async def _reconcile(services: Services, item: PendingOperation) -> int:
         if verdict is None:
             return 0
         _settle(order, op, verdict, scope.owner, now)
+        if op.kind is OperationKind.AUTHORIZATION:
+            # as when the answer comes in time: an approved payment stores its card, a
+            # final decline discards it
+            await bindings.confirm_for_order(scope, services.vault, now)
     log.info(
         "reconciled %s %s of order %s: %s (actionCode %s)",
         op.kind.value,

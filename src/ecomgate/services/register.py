@@ -118,6 +118,9 @@ async def register(services: Services, merchant: Merchant, cmd: RegisterCommand)
     _check_features(merchant, cmd)
     if cmd.amount == 0 and "VERIFY" not in cmd.features:
         raise InvalidParameter("amount", "zero_amount")
+    if cmd.amount != 0 and "VERIFY" in cmd.features:
+        # a verification takes no money: the order ends REVERSED without a reversal sent
+        raise InvalidParameter("amount", "verify_amount_not_zero")
     _check_bundle(cmd)
     if cmd.binding_id:
         await bindings.check_for_register(services, merchant, cmd.binding_id, cmd.client_id)

@@ -53,10 +53,16 @@ class Executor(Protocol):
 class Dialect:
     for_update: str  # appended to a SELECT that locks the rows it reads
     skip_locked: str  # appended to a SELECT that claims queue rows
+    #: a statement taking a lock on a name ($1) until the transaction ends ("" = none needed)
+    advisory_lock: str = ""
 
 
 SQLITE = Dialect(for_update="", skip_locked="")
-POSTGRESQL = Dialect(for_update=" FOR UPDATE", skip_locked=" FOR UPDATE SKIP LOCKED")
+POSTGRESQL = Dialect(
+    for_update=" FOR UPDATE",
+    skip_locked=" FOR UPDATE SKIP LOCKED",
+    advisory_lock="SELECT pg_advisory_xact_lock(hashtext($1))",
+)
 
 
 # -- rows <-> domain objects, by column name ------------------------------------------
@@ -839,6 +845,12 @@ class SqlBindings:
 
     async def delete(self, binding_id: str) -> None:
         await self.db.execute("DELETE FROM bindings WHERE id = $1", binding_id)
+
+    async def lock_card(self, merchant_id: str, client_id: str, pan_hash: str) -> None:
+        if self.dialect.advisory_lock:
+            await self.db.execute(
+                self.dialect.advisory_lock, f"{merchant_id}|{client_id}|{pan_hash}"
+            )
 
     async def get(self, binding_id: str, *, for_update: bool = False) -> Binding | None:
         lock = self.dialect.for_update if for_update else ""

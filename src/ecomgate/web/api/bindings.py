@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecomgate.domain.errors import GatewayError
+from ecomgate.domain.errors import GatewayError, InvalidParameter
 from ecomgate.domain.merchant import Permission
 from ecomgate.services import bindings, payment
 from ecomgate.services.payment import CardDataError, Next
@@ -106,6 +106,8 @@ async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
     v = PAYMENT_ORDER_BINDING.validate(call.raw, call.ctx)
     order_id = params.order_id(_required(v, "mdOrder"))
     binding_id = _required(v, "bindingId")
+    if v.get("tii", "F").upper() not in ("F", "U", "R"):
+        raise InvalidParameter("tii", "bad_tii")
     language = v.get("language")
     try:
         result = await payment.pay_with_binding(

@@ -125,12 +125,14 @@ async def _saved_cards(services: Services, order: Order, merchant: Merchant) -> 
         bool(order.client_id)
         and services.vault is not None
         and merchant.may(Permission.BINDINGS)
-        and not order.binding_id
+        and not order.registered_binding_id
     )
     forced = "FORCE_CREATE_BINDING" in order.features or order.verification
     return {
         "saved_cards": cards,
-        "binding_only": bool(order.binding_id),
+        # only an order registered with bindingId is bound to one card; a declined attempt
+        # with a saved card leaves the buyer every choice
+        "binding_only": bool(order.registered_binding_id),
         "offer_save": may_store and not forced,
     }
 
