@@ -402,7 +402,7 @@ async def test_add_params_joins_merchant_order_params(shop: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "method", ["recurrentPayment", "installmentPayment", "finish3dsVer2Payment"]
+    "method", ["recurrentPayment", "installmentPayment", "finish3dsVer2Payment", "3ds/continue"]
 )
 async def test_unserved_spec_methods_answer_200_with_an_error_code(shop: Api, method: str) -> None:
     body = await shop.call(method, language="en")

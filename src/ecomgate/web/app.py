@@ -116,6 +116,9 @@ def create_app(settings: Settings) -> Starlette:
         # every HTTP method reaches the endpoint, which answers in JSON (405 for the rest)
         Route("/payment/rest/{method}.do", api.endpoint, methods=_ANY),
         Route("/rest/{method}.do", api.endpoint, methods=_ANY),
+        # spec §3.9 names one method one level down: /payment/rest/3ds/continue.do
+        Route("/payment/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
+        Route("/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Mount("/acs", app=acquirer_pages),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode

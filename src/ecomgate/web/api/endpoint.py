@@ -42,6 +42,8 @@ UNSERVED_METHODS = frozenset(
         "applePay",
         "googlePay",
         "samsungPay",
+        # spec §3.9: the 3-D Secure 2 method step, under /payment/rest/3ds/ (issue 11)
+        "3ds/continue",
     }
 )
 MESSAGE_LANGUAGES = ("ru", "en")
