@@ -196,23 +196,31 @@ class Settings:
 
 
 def _sandbox_vault_key(data_dir: Path) -> str:
-    """The sandbox's own vault key in ``data_dir``, made by the first process to need it
-    (exclusive create: several workers starting at once end up with the same key)."""
+    """The sandbox's own vault key in ``data_dir``, made by the first process to need it.
+    Written whole to a private temporary file, then linked into place: a process starting
+    at the same moment finds either no file or the whole key, and every one ends up with
+    the first key linked."""
     path = data_dir / SANDBOX_VAULT_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".{SANDBOX_VAULT_KEY_FILE}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(new_key_text("sandbox") + "\n")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(tmp, path)  # fails if another process linked its key first
         except FileExistsError:
             pass
         else:
-            with os.fdopen(fd, "w") as out:
-                out.write(new_key_text("sandbox") + "\n")
             log.warning(
                 "ECOMGATE_VAULT_KEYS is not set: generated a sandbox vault key in %s"
                 " (set ECOMGATE_VAULT_KEYS outside the sandbox)",
                 path,
             )
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        raise ValueError(f"{path} is readable by other users: chmod 600 it")
     return path.read_text().strip()
 
 
