@@ -135,3 +135,16 @@ async def test_a_record_moved_to_another_binding_does_not_open(services: Service
     unknown_key = Vault(parse_keys(new_key_text("other")))
     with pytest.raises(VaultError):
         unknown_key.open(a.sealed, order_id=a.order_id, binding_id=a.id)
+
+
+async def test_two_first_payments_with_one_card_at_once_make_one_binding(
+    services: Services,
+) -> None:
+    merchant = await binding_merchant(services)
+    client = f"client-{secrets.token_hex(4)}"
+    first, second = await asyncio.gather(
+        saved_binding(services, merchant, client), saved_binding(services, merchant, client)
+    )
+    assert first == second  # the second approval found the first one's binding
+    found = await bindings.list_for_client(services, merchant, client)
+    assert [b.id for b in found] == [first]
