@@ -598,5 +598,11 @@ def db_check() -> None:
     click.echo("schema is up to date")
 
 
+# -- conformance (speaks only HTTP: ecomgate.conformance) -----------------------------
+from ecomgate.conformance.cli import conformance  # noqa: E402
+
+main.add_command(conformance)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
