@@ -60,10 +60,10 @@ def outcomes(report: RunReport) -> dict[str, set[str]]:
     return found
 
 
-def broken_gateway(upstream: str) -> Starlette:
-    """EcomGate behind a proxy that breaks §10: every errorCode a JSON number, and
-    register.do / registerPreAuth.do success with an ``"errorCode": "0"`` key."""
-    client = httpx.AsyncClient(base_url=upstream, timeout=30)
+def broken_gateway(client: httpx.AsyncClient) -> Starlette:
+    """EcomGate (``client``'s base URL) behind a proxy that breaks §10: every errorCode a
+    JSON number, and register.do / registerPreAuth.do success with an ``"errorCode": "0"``
+    key."""
 
     async def forward(request: Request) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
@@ -87,10 +87,7 @@ def broken_gateway(upstream: str) -> Starlette:
                 body["errorCode"] = "0"
         return Response(json.dumps(body), answer.status_code, media_type="application/json")
 
-    return Starlette(
-        routes=[Route("/{path:path}", forward, methods=["GET", "POST"])],
-        on_shutdown=[client.aclose],
-    )
+    return Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
 
 
 async def test_every_rule_passes_against_ecomgate(
@@ -141,9 +138,8 @@ async def test_paymentorder_refused_skips_the_lifecycle_rules(
 
 @pytest.fixture
 async def broken(gateway: GatewayProcess) -> AsyncIterator[Starlette]:
-    app = broken_gateway(gateway.base_url)
-    yield app
-    await app.router.shutdown()
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as client:
+        yield broken_gateway(client)
 
 
 async def test_a_gateway_with_numeric_error_codes_fails_exactly_those_rules(
