@@ -41,7 +41,10 @@ def _listen(value: str) -> tuple[str, int]:
 )
 @click.option("--cvc", default=Card.cvc, show_default=True)
 @click.option("--expiry", default=f"{Card.month}/{Card.year}", show_default=True, help="MM/YYYY")
-@click.option("--callback-url", help="URL the gateway reaches the listener at [default: http://HOST:PORT/callback].")
+@click.option(
+    "--callback-url",
+    help="URL the gateway reaches the listener at [default: http://HOST:PORT/callback].",
+)
 @click.option("--callback-listen", help="HOST:PORT the runner listens on for callbacks.")
 @click.option(
     "--callback-secret",
@@ -109,7 +112,9 @@ def conformance(
     callback = None
     if callback_listen or callback_secret:
         if not (callback_listen and callback_secret):
-            raise click.UsageError("the callback rule needs --callback-listen and --callback-secret")
+            raise click.UsageError(
+                "the callback rule needs --callback-listen and --callback-secret"
+            )
         host, port = _listen(callback_listen)
         callback = CallbackSetup(host, port, callback_secret, callback_url or "")
     elif callback_url:

@@ -76,7 +76,8 @@ def junit_xml(report: RunReport) -> bytes:
         if result.exchanges:
             ET.SubElement(case, "system-out").text = exchanges_text(result)
     ET.indent(suite)
-    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def rules_table() -> str:
