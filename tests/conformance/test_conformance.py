@@ -106,6 +106,11 @@ async def test_every_rule_passes_against_ecomgate(
     finally:
         await probe.aclose()
     assert outcomes(report)[PASS] == {r.id for r in RULES}, text_report(report)
+    # every request and answer is in the verbose report and the JUnit XML; no password is
+    verbose = text_report(report, verbose=True)
+    assert "GET http://127.0.0.1" in verbose and "[query]" in verbose
+    assert "password=%2A%2A%2A" in verbose
+    assert shop.password not in verbose and shop.password.encode() not in junit_xml(report)
     assert seen == [(i, len(RULES), r.id) for i, r in enumerate(RULES, 1)]
     assert len(RULES) >= 40
 

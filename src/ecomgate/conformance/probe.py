@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -39,7 +40,7 @@ class Card:
     pan: str = "4563960122001999"
     cvc: str = "347"
     month: str = "12"
-    year: str = "2030"
+    year: str = str(datetime.now(UTC).year + 3)  # any future expiry (spec §6)
     name: str = "TEST CARDHOLDER"
 
 
@@ -163,6 +164,13 @@ class Probe:
         assert self.user is not None and self.password is not None
         return {"userName": self.user, "password": self.password}
 
+    def redact(self, text: str) -> str:
+        """``text`` without the credentials in it."""
+        for secret in (self.password, self.token):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
     def order_number(self) -> str:
         """A fresh merchant order number, unique for this run."""
         self._count += 1
@@ -195,18 +203,21 @@ class Probe:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if content_type is not None:
             headers["Content-Type"] = content_type
-        if qs:
-            url = f"{url}?{urlencode(qs)}"
-        shown = data if where != "query" else qs
-        if query and where != "query":
-            shown = {**{f"?{k}": v for k, v in query.items()}, **data}
-            where = "both"
+        if where == "query":
+            shown = qs
+        elif query:
+            shown, where = {**{f"?{k}": v for k, v in query.items()}, **data}, "both"
+        else:
+            shown = data
+        # the URL in the report has no query string: its parameters are shown, secrets masked
         exchange = Exchange(http, url, where, dict(shown))
         self.exchanges.append(exchange)
         try:
-            response = await self.http.request(http, url, content=body or None, headers=headers)
+            response = await self.http.request(
+                http, url, params=qs or None, content=body or None, headers=headers
+            )
         except httpx.HTTPError as exc:
-            exchange.error = f"{exc.__class__.__name__}: {exc}".rstrip(": ")
+            exchange.error = self.redact(f"{exc.__class__.__name__}: {exc}".rstrip(": "))
             raise Failed(f"{method}.do: no answer ({exchange.error})") from exc
         exchange.status = response.status_code
         exchange.content_type = response.headers.get("content-type", "")
