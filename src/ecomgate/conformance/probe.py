@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
