@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ecomgate.conformance.probe import CallbackSetup, Probe
-from ecomgate.conformance.report import junit_xml, text_report
+from ecomgate.conformance.report import junit_xml, rules_table, text_report
 from ecomgate.conformance.rules import RULES
 from ecomgate.conformance.runner import FAIL, PASS, SKIP, RunReport, run, select
 from ecomgate.services import merchants as merchant_service
@@ -281,3 +281,8 @@ async def test_cli_usage_errors() -> None:
     assert status == 2 and "no rule matches" in err
     status, out, _ = await cli("--base-url", "http://x", "--list", "--only", "transport.*")
     assert status == 0 and len(out.splitlines()) == len(select(["transport.*"]))
+
+
+def test_the_documented_rule_table_is_current() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "conformance.md").read_text()
+    assert rules_table() in doc, "regenerate the table in docs/conformance.md (rules_table())"
