@@ -286,3 +286,14 @@ async def test_cli_usage_errors() -> None:
 def test_the_documented_rule_table_is_current() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "conformance.md").read_text()
     assert rules_table() in doc, "regenerate the table in docs/conformance.md (rules_table())"
+
+
+async def test_cli_against_nothing_fails_every_rule_it_runs() -> None:
+    """A gateway that does not answer: the rules fail, saying so, and the exit status is 1."""
+    status, out, err = await cli(
+        "--base-url", "http://127.0.0.1:9", "--user", "u", "--password", "secret-pw",
+        "--only", "transport.post-form", "--only", "status.no-id", "--timeout", "2",
+    )  # fmt: skip
+    assert status == 1, out + err
+    assert "0 passed, 2 failed, 0 skipped of 2 rules" in err
+    assert "no answer (ConnectError" in out and "secret-pw" not in out + err

@@ -314,6 +314,12 @@ async def _relative_url(probe: Probe) -> None:
     expect_code(body, "4", "returnUrl=/shop/ok")
 
 
+@rule("register.bad-json-params", "jsonParams that are not a JSON object: errorCode 5", "§3.1")
+async def _bad_json(probe: Probe) -> None:
+    body = await probe.call("register", probe.order_params(jsonParams="{not json"))
+    expect_code(body, "5", "jsonParams={not json")
+
+
 # -- status (§3.3, §3.4, §10) -----------------------------------------------------------
 @rule("status.new-order", "a new order: status 0, actionCode -100, CREATED", "§2.3, §3.3")
 async def _new_order(probe: Probe) -> None:
@@ -402,6 +408,20 @@ async def _legacy(probe: Probe) -> None:
     expect(body.get("OrderNumber") == number and body.get("Amount") == 2400, f"{body}")
 
 
+@rule(
+    "status.legacy-declined",
+    "getOrderStatus.do of a declined order (status 6): ErrorCode 2",
+    "§3.4, §10",
+)
+async def _legacy_declined(probe: Probe) -> None:
+    order_id = await probe.register()
+    body = await permitted(probe, "decline", {"orderId": order_id})
+    expect_code(body, "0", "decline.do")
+    legacy = await probe.call("getOrderStatus", {"orderId": order_id, "language": "en"})
+    expect(legacy.get("OrderStatus") == 6, f"OrderStatus {legacy.get('OrderStatus')!r}, not 6")
+    expect(code(legacy, "ErrorCode") == "2", f"ErrorCode {legacy.get('ErrorCode')!r}, not 2")
+
+
 # -- lifecycle (§2.3, §3.5-§3.8, §10) ---------------------------------------------------
 @rule(
     "lifecycle.pay-one-phase", "a paid one-phase order: status 2, DEPOSITED, amounts", "§2.3, §3.9"
@@ -458,6 +478,23 @@ async def _hold(probe: Probe) -> None:
     status = await probe.status(order_id)
     expect(status.get("orderStatus") == 2, f"captured: orderStatus {status.get('orderStatus')!r}")
     expect(amounts(status).get("depositedAmount") == 2600, f"captured: {amounts(status)}")
+
+
+@rule(
+    "lifecycle.partial-deposit",
+    "deposit.do of part of a hold: status 2, that amount deposited, final",
+    "§2.3, §3.5",
+)
+async def _partial_deposit(probe: Probe) -> None:
+    order_id = await probe.paid(two_phase=True, amount="2700")
+    body = await permitted(probe, "deposit", {"orderId": order_id, "amount": "1000"})
+    expect_code(body, "0", "deposit.do amount=1000 of 2700")
+    status = await probe.status(order_id)
+    expect(status.get("orderStatus") == 2, f"orderStatus {status.get('orderStatus')!r}, not 2")
+    info = amounts(status)
+    expect(info.get("depositedAmount") == 1000, f"after 1000 of 2700: {info}")
+    again = await probe.call("deposit", {"orderId": order_id, "amount": "1000"})
+    expect_code(again, "7", "a second deposit.do (a partial capture is final)")
 
 
 @rule("lifecycle.deposit-wrong-state", "deposit.do of an unpaid order: errorCode 7", "§1.6, §3.5")
@@ -520,12 +557,14 @@ async def _refund_zero(probe: Probe) -> None:
 
 @rule(
     "lifecycle.refund-missing-amount",
-    "refund.do without amount: errorCode 4 naming amount, nothing refunded",
+    "refund.do without amount (refundAmount ignored): errorCode 4 naming amount",
     "§10",
 )
 async def _refund_missing(probe: Probe) -> None:
     order_id = await probe.paid(amount="3200")
-    body = await permitted(probe, "refund", {"orderId": order_id, "language": "en"})
+    # refundAmount is no name of the API: ignored like any unknown parameter
+    params = {"orderId": order_id, "language": "en", "refundAmount": "100"}
+    body = await permitted(probe, "refund", params)
     expect_code(body, "4", "refund.do without amount")
     expect_names(body, "amount", "refund.do without amount")
     info = amounts(await probe.status(order_id))
@@ -560,6 +599,15 @@ async def _decline(probe: Probe) -> None:
     status = await probe.status(order_id)
     expect(status.get("orderStatus") == 6, f"orderStatus {status.get('orderStatus')!r}")
     expect(amounts(status).get("paymentState") == "DECLINED", f"{amounts(status)}")
+
+
+@rule("lifecycle.decline-paid", "decline.do of a paid order is refused; it stays paid", "§3.8")
+async def _decline_paid(probe: Probe) -> None:
+    order_id = await probe.paid()
+    body = await permitted(probe, "decline", {"orderId": order_id})
+    expect(not is_success(body), f"a paid order was declined: {body}")
+    status = await probe.status(order_id)
+    expect(status.get("orderStatus") == 2, f"orderStatus {status.get('orderStatus')!r}, not 2")
 
 
 @rule(
