@@ -279,6 +279,8 @@ async def test_cli_usage_errors() -> None:
     assert status == 2 and "--password" in err
     status, _, err = await cli("--base-url", "http://x", "--token", "t", "--only", "nothing.*")
     assert status == 2 and "no rule matches" in err
+    status, _, err = await cli("--base-url", "gateway.example", "--token", "t")
+    assert status == 2 and "http:// or https://" in err
     status, out, _ = await cli("--base-url", "http://x", "--list", "--only", "transport.*")
     assert status == 0 and len(out.splitlines()) == len(select(["transport.*"]))
 

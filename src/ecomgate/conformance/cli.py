@@ -104,6 +104,8 @@ def conformance(
         return
     if not rules:
         raise click.UsageError(f"no rule matches {', '.join(patterns)}")
+    if not base_url.startswith(("http://", "https://")):
+        raise click.UsageError(f"--base-url {base_url!r}: an http:// or https:// URL")
     if token and (user or password):
         raise click.UsageError("--token or --user/--password, not both")
     if not token and not (user and password):
