@@ -17,7 +17,8 @@ from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Policy, Services
 from ecomgate.services.ports import Store
-from ecomgate.testing.processes import TEST_SECRET
+from ecomgate.services.vault import Vault, parse_keys
+from ecomgate.testing.processes import TEST_SECRET, TEST_VAULT_KEYS
 from ecomgate.web.links import WebLinks
 
 
@@ -25,6 +26,7 @@ def services_on(store: Store, *, public_url: str = "http://127.0.0.1", **kw: Any
     """The service layer on ``store`` with the emulator, as a gateway would build it."""
     acquirer = create_acquirer("emulator", secret=TEST_SECRET.encode(), acs_base_url=public_url)
     kw.setdefault("policy", Policy())
+    kw.setdefault("vault", Vault(parse_keys(TEST_VAULT_KEYS)))
     return Services(store=store, acquirer=acquirer, links=WebLinks(public_url), **kw)
 
 

@@ -1,4 +1,4 @@
-"""``ecomgate``: serve | worker | merchant | callbacks | listen | db | demo."""
+"""``ecomgate``: serve | worker | merchant | callbacks | listen | db | vault | demo."""
 
 from __future__ import annotations
 
@@ -596,6 +596,71 @@ def db_check() -> None:
         click.echo(f"pending migrations: {', '.join(todo)}")
         sys.exit(1)
     click.echo("schema is up to date")
+
+
+@main.group()
+def vault() -> None:
+    """The card vault of stored cards (bindings): keys and their rotation."""
+
+
+def _run_with_vault(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    try:
+        card_vault = settings.vault()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if card_vault is None:
+        raise click.ClickException("ECOMGATE_VAULT_KEYS is not set")
+
+    async def with_vault(services: Services) -> T:
+        services.vault = card_vault
+        return await work(services)
+
+    return _run(settings, with_vault)
+
+
+@vault.command("new-key")
+@click.argument("key_id")
+def vault_new_key(key_id: str) -> None:
+    """Print a fresh ``KEY_ID:base64key`` entry; put it first in ECOMGATE_VAULT_KEYS (keep
+    the old ones after it until ``ecomgate vault rotate`` has run)."""
+    from ecomgate.services.vault import new_key_text
+
+    click.echo(new_key_text(key_id))
+
+
+@vault.command("status")
+def vault_status() -> None:
+    """Bindings per vault key id, and the current key."""
+    settings = _settings()
+
+    async def work(services: Services) -> dict[str, int]:
+        async with services.uow.transaction() as repos:
+            return await repos.bindings.count_by_key()
+
+    counts = _run_with_vault(settings, work)
+    card_vault = settings.vault()
+    assert card_vault is not None
+    click.echo(f"current key: {card_vault.current_key_id}")
+    for key_id, n in sorted(counts.items()):
+        known = "" if key_id in card_vault.key_ids else "  (NOT CONFIGURED: cannot be opened)"
+        click.echo(f"{key_id}: {n} binding(s){known}")
+
+
+@vault.command("rotate")
+@click.option("--batch-size", default=100, show_default=True, help="Bindings per transaction.")
+def vault_rotate(batch_size: int) -> None:
+    """Re-encrypt every binding under the current key (the first of ECOMGATE_VAULT_KEYS),
+    in batches, while the gateway keeps serving.  Afterwards the old keys can be removed."""
+    from ecomgate.services import bindings as binding_service
+
+    if batch_size < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--batch-size")
+    report = _run_with_vault(
+        _settings(), lambda services: binding_service.rotate(services, batch_size)
+    )
+    click.echo(f"re-encrypted {report.resealed} binding(s) in {report.batches} batch(es)")
+    for key_id, n in sorted(report.by_key.items()):
+        click.echo(f"{key_id}: {n} binding(s)")
 
 
 # -- conformance (speaks only HTTP: ecomgate.conformance) -----------------------------

@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 
 from ecomgate import storage
 from ecomgate.acquirers.base import Acquirer
+from ecomgate.acquirers.chaos import ChaosAcquirer
 from ecomgate.acquirers.registry import create_acquirer
 from ecomgate.config import Settings
 from ecomgate.notifications.dispatcher import Dispatcher
 from ecomgate.services.context import Services
 from ecomgate.services.expiry import run_sweeper
+from ecomgate.services.sandbox import StoreChaos
 from ecomgate.web.links import WebLinks
 
 log = logging.getLogger("ecomgate")
@@ -37,7 +39,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             acs_base_url=links.acs_base,
             **settings.acquirer_options(),
         )
-        yield Services(store=store, acquirer=acquirer, links=links, policy=settings.policy())
+        if settings.sandbox:  # faults a merchant may switch on for its own tests
+            acquirer = ChaosAcquirer(acquirer, StoreChaos(store))
+        yield Services(
+            store=store,
+            acquirer=acquirer,
+            links=links,
+            policy=settings.policy(),
+            vault=settings.vault(),
+        )
     finally:
         await store.close()
 

@@ -5,6 +5,7 @@ Everything has a default that works on a laptop with no configuration at all.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,12 @@ from ecomgate.domain.money import CURRENCIES, DEFAULT_ENABLED
 from ecomgate.notifications.destinations import DestinationPolicy
 from ecomgate.notifications.dispatcher import DeliveryConfig
 from ecomgate.services.context import Policy
+from ecomgate.services.vault import Vault, VaultError, new_key_text, parse_keys
+
+log = logging.getLogger("ecomgate.config")
+
+#: where the sandbox keeps the vault key it generated when none was configured
+SANDBOX_VAULT_KEY_FILE = "vault-key"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -93,9 +100,16 @@ class Settings:
     callback_retention_days: float = 30.0
     callback_poll_interval: float = 0.5
     callback_concurrency: int = 16
+    #: the key a test suite creates sandbox merchants with (``POST /sandbox/merchants``);
+    #: "" = no merchant can be created through the sandbox API
+    sandbox_token: str = ""
     #: run the sweeper, the reconciler and the callback dispatcher in ``serve``; off when
     #: ``ecomgate worker`` processes do that work instead
     background: bool = True
+    #: the card vault's keys, ``id:base64key,...`` (first = current; ECOMGATE_VAULT_KEYS).
+    #: Never stored in the database.  Empty: the sandbox generates one into ``data_dir``;
+    #: outside the sandbox no card can be stored (bindings answer errorCode 7)
+    vault_keys: str = field(default="", repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -152,6 +166,7 @@ class Settings:
             ),
             retention_ms=int(self.callback_retention_days * 86_400_000),
             concurrency=self.callback_concurrency,
+            sandbox_chaos=self.sandbox,
         )
 
     def policy(self) -> Policy:
@@ -163,8 +178,42 @@ class Settings:
             reconcile_deadline_ms=self.reconcile_deadline_ms,
         )
 
+    def vault(self) -> Vault | None:
+        """The card vault from ``vault_keys``; in the sandbox without keys, a key generated
+        once into ``data_dir`` (with a warning: fine for tests, not for real cards)."""
+        try:
+            if self.vault_keys.strip():
+                return Vault(parse_keys(self.vault_keys))
+            if not self.sandbox:
+                log.warning("ECOMGATE_VAULT_KEYS is not set: stored cards (bindings) are disabled")
+                return None
+            return Vault(parse_keys(_sandbox_vault_key(self.data_dir)))
+        except VaultError as exc:
+            raise ValueError(str(exc)) from None
+
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _sandbox_vault_key(data_dir: Path) -> str:
+    """The sandbox's own vault key in ``data_dir``, made by the first process to need it
+    (exclusive create: several workers starting at once end up with the same key)."""
+    path = data_dir / SANDBOX_VAULT_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(new_key_text("sandbox") + "\n")
+            log.warning(
+                "ECOMGATE_VAULT_KEYS is not set: generated a sandbox vault key in %s"
+                " (set ECOMGATE_VAULT_KEYS outside the sandbox)",
+                path,
+            )
+    return path.read_text().strip()
 
 
 def from_env() -> Settings:
@@ -211,4 +260,6 @@ def from_env() -> Settings:
         callback_poll_interval=float(env("ECOMGATE_CALLBACK_POLL_INTERVAL", "0.5")),
         callback_concurrency=_env_int("ECOMGATE_CALLBACK_CONCURRENCY", 16),
         background=_env_bool("ECOMGATE_BACKGROUND", True),
+        sandbox_token=env("ECOMGATE_SANDBOX_TOKEN", ""),
+        vault_keys=env("ECOMGATE_VAULT_KEYS", ""),
     ).check()

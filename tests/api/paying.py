@@ -3,17 +3,16 @@ emulated ACS pages, and a look at the order's ledger."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin
 
 import httpx
 
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import Order
 from ecomgate.services.context import Services
+from ecomgate.testing.buyer import card_fields, parse_form
 
 from ..support import Api
 
@@ -32,47 +31,13 @@ def card(
     name: str = NAME,
 ) -> dict[str, str]:
     """The card fields as the hosted page (and paymentorder.do) send them (spec §3.9)."""
-    return {"$PAN": pan, "$CVC": cvc, "YYYY": year, "MM": month, "TEXT": name}
+    return card_fields(pan, cvc, year, month, name)
 
 
 async def pay(api: Api, order_id: str, pan: str, cvc: str = "123", **fields: str) -> dict[str, Any]:
     """paymentorder.do for ``order_id``; ``fields`` override card fields or add others."""
     form = {"MDORDER": order_id, **card(pan, cvc), **fields}
     return await api.call("paymentorder", **form)
-
-
-@dataclass
-class Form:
-    action: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-class _FormParser(HTMLParser):
-    """The first <form> of a page: its action and its named input values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.form: Form | None = None
-        self._done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.form is None:
-            self.form = Form(action=a.get("action", ""))
-        elif tag == "input" and self.form is not None and not self._done and a.get("name"):
-            self.form.fields[a["name"]] = a.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._done = True
-
-
-def parse_form(page: str, base_url: str) -> Form:
-    parser = _FormParser()
-    parser.feed(page)
-    assert parser.form is not None, page
-    parser.form.action = urljoin(base_url, parser.form.action)
-    return parser.form
 
 
 @dataclass(frozen=True)

@@ -93,10 +93,10 @@ async def test_version_2_moves_authorization_fields_to_the_ledger(empty_database
     finally:
         await store.close()
 
-    assert migrate.upgrade(url) == [
-        "0002.ledger-holds-authorization-fields",
-        "0003.callback-delivery",
-    ]
+    applied = migrate.upgrade(url)
+    # every later version, in order (what a later one adds is tested where it is used)
+    assert applied[:2] == ["0002.ledger-holds-authorization-fields", "0003.callback-delivery"]
+    assert applied == sorted(applied) and migrate.pending(url) == []
 
     store = await storage.open_store(url)
     try:

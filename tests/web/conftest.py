@@ -24,11 +24,13 @@ from starlette.applications import Starlette
 from ecomgate.config import Settings
 from ecomgate.services.context import Services
 from ecomgate.storage import migrate
+from ecomgate.testing.processes import TEST_VAULT_KEYS
 from ecomgate.web.app import create_app
 
 from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
 
 PUBLIC_URL = "http://gateway.test"
+SANDBOX_TOKEN = "web-sandbox-token"
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +51,10 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
         # no background work: a test that needs a sweep or a callback delivery runs it
         # (services.expiry.sweep, notifications.dispatcher.Dispatcher)
         background=False,
+        sandbox_token=SANDBOX_TOKEN,
         sqlite_synchronous="NORMAL",
         log_level="warning",
+        vault_keys=TEST_VAULT_KEYS,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

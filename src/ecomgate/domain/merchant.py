@@ -18,6 +18,8 @@ class Permission(enum.StrEnum):
     BINDINGS = "bindings"
     VERIFY = "verify"
     AUTO_PAYMENT = "auto-payment"
+    #: createBindingNoPayment.do: import a card as a binding without a payment (BPC)
+    CREATE_BINDING_NO_PAYMENT = "create-binding-no-payment"
     #: act on behalf of other merchants with ``merchantLogin``
     OTHER_MERCHANTS = "other-merchants"
 

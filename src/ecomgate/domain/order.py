@@ -15,7 +15,7 @@ from . import codes
 from .cards import UNKNOWN as UNKNOWN_SYSTEM
 from .codes import OrderStatus
 from .errors import InvalidParameter, OperationForbidden, WrongState
-from .events import OrderEvent
+from .events import BindingEvent, Event, OrderEvent
 from .money import CURRENCIES
 from .operations import Operation, OperationKind, OperationState, Totals, totals
 
@@ -80,16 +80,46 @@ class Order:
     payment_way: str = "CARD"
     operations: list[Operation] = field(default_factory=list)
     #: events recorded by transitions, not yet written to the outbox
-    _events: list[OrderEvent] = field(default_factory=list, init=False, repr=False, compare=False)
+    _events: list[Event] = field(default_factory=list, init=False, repr=False, compare=False)
 
     # -- events ------------------------------------------------------------------------
     def _record(self, operation: str, status: int, now: int, **extra: str) -> None:
         self._events.append(OrderEvent(operation, self.id, status, now, extra))
 
-    def take_events(self) -> list[OrderEvent]:
-        """The events recorded since the last call (the unit of work writes them)."""
+    def take_events(self) -> list[Event]:
+        """The events recorded since the last call (the unit of work writes them): the
+        order's own, and ``bindingCreated`` of a binding its payment stored."""
         events, self._events = self._events, []
         return events
+
+    def binding_created(self, event: BindingEvent) -> None:
+        """The payment stored the card as binding ``event.binding_id``: the order reports
+        it (``bindingInfo``) and the event is written in the order's transaction."""
+        self.binding_id = event.binding_id
+        self._events.append(event)
+
+    def add_params(self, params: dict[str, str]) -> None:
+        """addParams.do: the pairs join (and overwrite) the order's jsonParams."""
+        self.json_params = {**self.json_params, **params}
+
+    @property
+    def registered_binding_id(self) -> str:
+        """The ``bindingId`` of register.do: the only card this order may be paid with."""
+        return str(self.extra.get("bindingId", ""))
+
+    def pay_with_card(self) -> None:
+        """A typed card after a declined attempt with a stored one: the order is no longer
+        paid with that binding.  Refused for an order registered with ``bindingId``."""
+        if self.registered_binding_id:
+            raise InvalidParameter("bindingId", "order_needs_binding")
+        if self.binding_id:
+            self.binding_id = ""
+            self.payment_way = self.json_params.get("paymentWay", "CARD")
+
+    @property
+    def verification(self) -> bool:
+        """features=VERIFY: the card is checked, nothing is charged (spec §3.1)."""
+        return "VERIFY" in self.features
 
     # -- derived ---------------------------------------------------------------------
     @property
@@ -296,6 +326,24 @@ class Order:
         if connector_ref:
             auth.connector_ref = connector_ref
         self.action_code = codes.APPROVED
+        if self.verification:
+            # spec §3.1: a verification ends REVERSED (status 3), never DEPOSITED; nothing
+            # was charged, so the reversal is the ledger's record only
+            self.operations.append(
+                Operation(
+                    deposit_operation_id,
+                    self.id,
+                    OperationKind.REVERSAL,
+                    OperationState.APPROVED,
+                    self.amount,
+                    now,
+                    reference_number=auth_ref_num,
+                    settled_at=now,
+                )
+            )
+            self.status = OrderStatus.REVERSED
+            self._record("reversed", 1, now)
+            return
         if self.two_phase:
             self.status = OrderStatus.APPROVED
             self._record("approved", 1, now)

@@ -59,6 +59,8 @@ class DeliveryConfig:
     retention_ms: int = 30 * DAY_MS
     #: requests in flight at once per dispatcher
     concurrency: int = 16
+    #: obey the merchants' sandbox chaos (callbacks dropped or delayed); sandbox mode only
+    sandbox_chaos: bool = False
 
     @property
     def lease_ms(self) -> int:
@@ -243,6 +245,10 @@ class Dispatcher:
             async with self.services.uow.transaction() as repos:
                 await repos.outbox.finish(entry, token, None, skipped)
             return None
+        if self.config.sandbox_chaos:
+            held = await self._held_by_chaos(entry, token)
+            if held:
+                return None
         request = await self.request_for(entry, merchant)
         attempt = await self.send(entry, request, origin="dispatcher")
         now = self.services.clock.now_ms()
@@ -271,6 +277,25 @@ class Dispatcher:
         if not kept:
             log.warning("callback %s: lease lost before the outcome was written", entry.id)
         return attempt
+
+    async def _held_by_chaos(self, entry: OutboxEntry, token: str) -> bool:
+        """A sandbox merchant's chaos: its callbacks dropped (settled unsent, the reason
+        logged) or delayed (due again once the delay since the event has passed)."""
+        async with self.services.uow.transaction() as repos:
+            chaos = await repos.sandbox.chaos(entry.merchant_id)
+        now = self.services.clock.now_ms()
+        if chaos.callbacks == "drop":
+            outcome = AttemptOutcome(
+                "skipped", now, last_error="dropped by sandbox chaos", counts=False
+            )
+        elif chaos.callbacks == "delay" and now < entry.created_at + chaos.callback_delay_ms:
+            due = entry.created_at + chaos.callback_delay_ms
+            outcome = AttemptOutcome("pending", now, next_try_at=due, counts=False)
+        else:
+            return False
+        async with self.services.uow.transaction() as repos:
+            await repos.outbox.finish(entry, token, None, outcome)
+        return True
 
     async def send(
         self, entry: OutboxEntry, request: CallbackRequest, *, origin: str

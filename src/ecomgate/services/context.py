@@ -11,6 +11,7 @@ from ecomgate.domain.money import DEFAULT_ENABLED
 from .ports import Clock, Links, Store, SystemClock
 from .processing import Processing
 from .uow import UnitOfWork
+from .vault import Vault
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Services:
     links: Links
     policy: Policy = field(default_factory=Policy)
     clock: Clock = field(default_factory=SystemClock)
+    #: the card vault of stored cards (bindings); None: no key configured, no bindings
+    vault: Vault | None = None
 
     # derived on each use (two attributes each, cheap), so that a test or the sandbox
     # that swaps the clock or the acquirer is obeyed everywhere at once
@@ -44,4 +47,4 @@ class Services:
 
     @property
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.store, self.clock)
+        return UnitOfWork(self.store, self.clock, self.vault)

@@ -24,14 +24,17 @@ from ecomgate.acquirers.base import (
     ThreeDSCompletion,
 )
 from ecomgate.domain import cards, ids
+from ecomgate.domain.bindings import BindingNotFound
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.errors import GatewayError, OrderNotFound
-from ecomgate.domain.merchant import Merchant
+from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
+from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.operations import OperationState
 from ecomgate.domain.order import CardSnapshot, Order
 
+from . import bindings
 from .context import Services
 from .uow import OrderRef
+from .vault import VaultError
 
 log = logging.getLogger("ecomgate.payment")
 
@@ -145,13 +148,17 @@ async def pay(
     ip: str = "",
     email: str = "",
     merchant: Merchant | None = None,
+    save_card: bool = True,
 ) -> PaymentResult:
     """Authorize ``order_id`` with the card.  ``merchant`` is set for paymentorder.do, and
-    the order must then be that merchant's."""
+    the order must then be that merchant's.  ``save_card`` False: the buyer unticked "save
+    card" (or ``bindingNotNeeded``): no binding, unless the order forces one."""
     now = services.clock.now_ms()
     card = read_card(form, now)
     async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
         order, owner = scope.order, scope.owner
+        # spec §3.1: an order registered with bindingId is paid with that card only
+        order.pay_with_card()
         snapshot = CardSnapshot(
             masked_pan=cards.mask_pan(card.pan),
             expiration=cards.expiration(card.expiry_year, card.expiry_month),
@@ -161,10 +168,30 @@ async def pay(
         # stamped under the lock, just before the call: the reconciler counts from here
         sent_at = services.clock.now_ms()
         auth = order.start_attempt(sent_at, ids.uuid7(sent_at), snapshot, ip, email=email)
+        if bindings.wants_binding(order, owner, save_card=save_card):
+            if services.vault is None:
+                log.warning("order %s: no vault key configured, the card is not stored", order.id)
+            else:
+                await bindings.stash(scope, services.vault, card, sent_at)
+    return await _authorize(services, order, owner, auth.id, card, language, ip)
+
+
+async def _authorize(
+    services: Services,
+    order: Order,
+    owner: Merchant,
+    auth_id: str,
+    card: CardData,
+    language: str | None,
+    ip: str,
+    *,
+    merchant_initiated: bool = False,
+) -> PaymentResult:
+    """The authorization of the attempt the first unit of work opened, and its answer."""
     lang = language or order.language
     request = AuthorizationRequest(
         order_id=order.id,
-        operation_id=auth.id,
+        operation_id=auth_id,
         merchant_login=owner.login,
         merchant_name=owner.name,
         amount=order.amount,
@@ -173,15 +200,88 @@ async def pay(
         two_phase=order.two_phase,
         description=order.description,
         ip=ip or order.ip or None,
-        force_3ds="FORCE_TDS" in order.features,
-        skip_3ds="FORCE_SSL" in order.features,
+        force_3ds="FORCE_TDS" in order.features and not merchant_initiated,
+        # a merchant-initiated charge has no cardholder to authenticate
+        skip_3ds="FORCE_SSL" in order.features or merchant_initiated,
         term_url=services.links.term_url(lang),
         language=lang,
         # spec §3.9: the browser posts MD = orderId to the ACS
         md=order.id,
     )
     result = await services.processing.authorize(request)
-    return await _record(services, order.id, auth.id, owner, result, lang)
+    return await _record(services, order.id, auth_id, owner, result, lang)
+
+
+#: ``tii`` of merchant-initiated payments: unscheduled, recurring (spec §3.10)
+MERCHANT_INITIATED = frozenset({"U", "R"})
+
+
+async def pay_with_binding(
+    services: Services,
+    order_id: str,
+    binding_id: str,
+    *,
+    cvc: str | None,
+    merchant: Merchant | None = None,
+    initiator: str = "F",
+    language: str | None = None,
+    ip: str = "",
+    email: str = "",
+) -> PaymentResult:
+    """Pay ``order_id`` with a stored card (paymentOrderBinding.do; the page's CVC-only
+    form when ``merchant`` is None).
+
+    Customer-initiated (``tii`` F, the default): the CVC is required and 3-D Secure runs
+    when the card needs it.  Merchant-initiated (``tii`` U or R, or no CVC on an order
+    registered with AUTO_PAYMENT): no CVC, no 3-D Secure, and only for a merchant with the
+    ``auto-payment`` permission, never from the page.  A foreign, unknown, disabled or
+    expired binding is refused alike (errorCode 5)."""
+    vault = services.uow.vault
+    cvc = (cvc or "").strip() or None
+    async with services.uow.order(OrderRef(order_id=order_id), merchant=merchant) as scope:
+        order, owner = scope.order, scope.owner
+        if not order.client_id:
+            raise InvalidParameter("clientId", "order_without_client")
+        if order.registered_binding_id and order.registered_binding_id != binding_id:
+            raise BindingNotFound(5)
+        binding = await scope.repos.bindings.get(binding_id)
+        if binding is None or not binding.belongs_to(owner.id):
+            raise BindingNotFound(5)
+        try:
+            stored = vault.open(binding.sealed, order_id=binding.order_id, binding_id=binding.id)
+        except VaultError as exc:
+            raise GatewayError(7, "vault_record_unreadable") from exc
+        binding.expiry = stored.expiry
+        now = services.clock.now_ms()
+        binding.ensure_usable(now, order.client_id)
+        mit = initiator.upper() in MERCHANT_INITIATED or (
+            cvc is None and "AUTO_PAYMENT" in order.features
+        )
+        if mit:
+            if merchant is None or not owner.may(Permission.AUTO_PAYMENT):
+                raise GatewayError(5, "mit_forbidden")
+            if order.two_phase and initiator.upper() == "U":
+                raise GatewayError(5, "mit_one_phase_only")
+            cvc = None
+        elif cvc is None:
+            raise InvalidParameter("cvc", "binding_cvc_required")
+        elif not (cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)):
+            raise CardDataError("card_cvc_invalid", "cvc")
+        year, month = int(stored.expiry[:4]), int(stored.expiry[4:])
+        card = CardData(stored.pan, year, month, cvc, binding.cardholder_name)
+        snapshot = CardSnapshot(
+            masked_pan=binding.masked_pan,
+            expiration=stored.expiry,
+            cardholder_name=binding.cardholder_name,
+            payment_system=binding.payment_system,
+        )
+        sent_at = services.clock.now_ms()
+        auth = order.start_attempt(sent_at, ids.uuid7(sent_at), snapshot, ip, email=email)
+        order.binding_id = binding.id
+        order.payment_way = "CARD_BINDING"
+    return await _authorize(
+        services, order, owner, auth.id, card, language, ip, merchant_initiated=mit
+    )
 
 
 async def _record(
@@ -201,6 +301,8 @@ async def _record(
             apply_answer(order, result, owner.settings.max_attempts, now)
         else:  # the reconciler learnt the outcome first: its record stands
             late_answer(order.id, auth.id, auth.state, result.outcome)
+        # a card stashed by this payment becomes a binding once it is approved
+        await bindings.confirm_for_order(scope, services.vault, now)
     return _next_step(services, order, owner, result.challenge, language)
 
 

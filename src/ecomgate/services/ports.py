@@ -1,7 +1,7 @@
 """What the services need from the outside world, as Protocols.
 
 - ``Store`` opens a transaction over per-aggregate repositories (``Repositories``: orders,
-  merchants, outbox, secrets; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
+  merchants, outbox, secrets, bindings; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
   ``ecomgate.storage``.  Orders and their events are reached only through the unit of work
   (``uow.py``); the authenticator reads merchants with a transaction of its own.
 - ``Links`` builds every URL the gateway hands out; the web layer implements it, so no
@@ -18,6 +18,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from ecomgate.domain.bindings import Binding
+from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
@@ -241,11 +243,54 @@ class Outbox(Protocol):
         with their logs; never one somebody holds a lease on."""
 
 
+class SandboxRepository(Protocol):
+    """The sandbox's per-merchant state (sandbox mode only)."""
+
+    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos: ...
+    async def chaos_of_order(self, order_id: str) -> tuple[str, Chaos] | None:
+        """The merchant of the order and its chaos (None: no such order)."""
+
+    async def set_chaos(self, merchant_id: str, chaos: Chaos) -> None: ...
+    async def clock_offset_ms(self, merchant_id: str) -> int: ...
+    async def shift_time(self, merchant_id: str, ms: int) -> None:
+        """Move every time of the merchant's orders, ledger and callbacks ``ms`` into the
+        past: for the merchant, ``ms`` have passed (its clock advanced)."""
+
+    async def reset(self, merchant_id: str) -> int:
+        """Delete the merchant's orders, ledger, callbacks and stored cards; the orders
+        deleted."""
+
+
 class Secrets(Protocol):
     async def get_or_create(self, name: str, value: str) -> str:
         """A secret shared by every gateway process (e.g. the emulator's token key)."""
 
     async def get(self, name: str) -> str | None: ...
+
+
+class BindingRepository(Protocol):
+    """Stored cards.  Rows hold the vault's sealed record, never the card in clear; a
+    binding comes back without its expiry (the service layer opens the sealed card)."""
+
+    async def add(self, binding: Binding) -> None: ...
+    async def save(self, binding: Binding) -> None: ...
+    async def delete(self, binding_id: str) -> None: ...
+    async def get(self, binding_id: str, *, for_update: bool = False) -> Binding | None:
+        """``for_update`` locks the row until the transaction ends."""
+
+    async def for_client(self, merchant_id: str, client_id: str) -> list[Binding]:
+        """The merchant's confirmed bindings of one ``clientId``, oldest first."""
+
+    async def by_pan_hash(self, merchant_id: str, pan_hashes: Sequence[str]) -> list[Binding]:
+        """The merchant's confirmed bindings whose PAN lookup hash is one of these."""
+
+    async def pending_for_order(self, order_id: str) -> Binding | None:
+        """The unconfirmed binding the payment of ``order_id`` is storing, if any."""
+
+    async def not_under_key(self, key_id: str, limit: int) -> list[str]:
+        """Ids of bindings sealed under another vault key (key rotation's next batch)."""
+
+    async def count_by_key(self) -> dict[str, int]: ...
 
 
 class Repositories(Protocol):
@@ -259,6 +304,10 @@ class Repositories(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def secrets(self) -> Secrets: ...
+    @property
+    def sandbox(self) -> SandboxRepository: ...
+    @property
+    def bindings(self) -> BindingRepository: ...
 
 
 class Store(Protocol):

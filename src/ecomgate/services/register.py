@@ -16,8 +16,10 @@ from ecomgate.domain.errors import (
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.order import Order
 
+from . import bindings
 from .context import Services
 from .ports import DuplicateOrderNumber
+from .uow import OrderRef
 
 FEATURES = frozenset(
     {
@@ -75,6 +77,14 @@ def _check_features(merchant: Merchant, cmd: RegisterCommand) -> None:
         raise GatewayError(13, "auto_payment_forbidden")
     if "FORCE_CREATE_BINDING" in features and not cmd.client_id:
         raise MissingParameter("clientId")
+    if cmd.binding_id:
+        # spec §3.1: paying with a binding needs the same clientId; it stores no new card
+        if not merchant.may(Permission.BINDINGS):
+            raise GatewayError(5, "operation_forbidden", method="register.do bindingId")
+        if not cmd.client_id:
+            raise MissingParameter("clientId")
+        if "FORCE_CREATE_BINDING" in features:
+            raise GatewayError(13, "force_binding_with_binding")
 
 
 def _check_bundle(cmd: RegisterCommand) -> None:
@@ -109,6 +119,8 @@ async def register(services: Services, merchant: Merchant, cmd: RegisterCommand)
     if cmd.amount == 0 and "VERIFY" not in cmd.features:
         raise InvalidParameter("amount", "zero_amount")
     _check_bundle(cmd)
+    if cmd.binding_id:
+        await bindings.check_for_register(services, merchant, cmd.binding_id, cmd.client_id)
 
     if cmd.expires_at is not None:
         if cmd.expires_at <= now:
@@ -164,3 +176,11 @@ async def register(services: Services, merchant: Merchant, cmd: RegisterCommand)
     except DuplicateOrderNumber as exc:
         raise OrderNumberError() from exc
     return order
+
+
+async def add_order_params(
+    services: Services, merchant: Merchant, ref: OrderRef, params: dict[str, str]
+) -> None:
+    """addParams.do (spec §10): more ``merchantOrderParams`` for the merchant's order."""
+    async with services.uow.order(ref, merchant=merchant) as scope:
+        scope.order.add_params(params)

@@ -16,6 +16,11 @@ expiry and its ``declinedByTimeout`` event, and the error reaches the caller aft
 commit.  Anything the body changed is not saved.  Any other exception rolls back.
 
 Readers use ``read()``: no lock and no write, unless the order turns out to be overdue.
+
+Bindings (stored cards) have a unit of work of their own, ``binding()``: the binding
+row-locked, owner checked (a foreign binding is "not found", like an unknown one), its
+sealed card opened for the expiry; saved with its events on exit.  A binding created by an
+order's payment is recorded by the order instead, in the order's transaction.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
+from ecomgate.domain.bindings import Binding, BindingNotFound
 from ecomgate.domain.callbacks import order_facts
-from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
+from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound, SystemError_
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
 from ecomgate.domain.order import Order
 
 from .ports import Clock, DatabaseUnavailable, Repositories, Store
+from .vault import Vault, VaultError
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,60 @@ class OrderScope:
     expired_on_load: bool = False
 
 
+@dataclass
+class BindingScope:
+    """What a unit of work over one binding gives its body."""
+
+    binding: Binding
+    repos: Repositories
+    vault: Vault
+
+
 class UnitOfWork:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, vault: Vault | None = None) -> None:
         self.store = store
         self.clock = clock
+        self._vault = vault
+
+    @property
+    def vault(self) -> Vault:
+        """The card vault; without keys no card can be stored or used (errorCode 7)."""
+        if self._vault is None:
+            raise SystemError_("vault_unavailable")
+        return self._vault
+
+    def open_expiry(self, binding: Binding) -> Binding:
+        """``binding`` with its expiry read from the sealed card."""
+        try:
+            card = self.vault.open(binding.sealed, order_id=binding.order_id, binding_id=binding.id)
+        except VaultError as exc:
+            raise SystemError_("vault_record_unreadable") from exc
+        binding.expiry = card.expiry
+        return binding
+
+    @asynccontextmanager
+    async def binding(
+        self, binding_id: str, *, merchant: Merchant, missing_code: int = 5
+    ) -> AsyncIterator[BindingScope]:
+        """The merchant's binding, row-locked, expiry opened; saved with its events on
+        exit.  Unknown and foreign bindings are both ``BindingNotFound(missing_code)``."""
+        vault = self.vault
+        async with self.store.transaction() as repos:
+            binding = await repos.bindings.get(binding_id, for_update=True)
+            if binding is None or not binding.belongs_to(merchant.id):
+                raise BindingNotFound(missing_code)
+            self.open_expiry(binding)
+            yield BindingScope(binding, repos, vault)
+            await repos.bindings.save(binding)
+            events = binding.take_events()
+            if events:
+                await repos.outbox.add(events)
+
+    async def add_binding(self, binding: Binding) -> None:
+        """A binding made without an order (createBindingNoPayment.do), announced."""
+        async with self.store.transaction() as repos:
+            await repos.bindings.add(binding)
+            await repos.outbox.add([binding.created_event(binding.created_at)])
 
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:
         """A plain transaction over the repositories, for aggregates other than orders

@@ -8,6 +8,7 @@ unique-key violation is reported, which each driver maps to ``UniqueViolation``.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from ecomgate.domain import ids
+from ecomgate.domain.bindings import Binding, SealedCard
+from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import BindingEvent, Event, OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
@@ -659,6 +662,240 @@ class SqlOutbox:
         return len(rows)
 
 
+#: the time columns a merchant's clock moves (``SqlSandbox.shift_time``); a lease is left
+#: alone: it is the real time a sender holds an event
+_TIMES_OF_ORDERS = ("created_at", "expires_at", "autocompletion_at", "auto_reverse_at", "due_at")
+_TIMES_OF_OPERATIONS = ("created_at", "sent_at", "next_sync_at", "settled_at")
+_TIMES_OF_EVENTS = ("created_at", "next_try_at", "delivered_at", "settled_at")
+
+
+class SqlSandbox:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos:
+        lock = self.dialect.for_update if for_update else ""
+        row = await self.db.fetchone(
+            f"SELECT chaos FROM sandbox_merchants WHERE merchant_id = $1{lock}", merchant_id
+        )
+        return Chaos() if row is None else Chaos.loads(row["chaos"])
+
+    async def chaos_of_order(self, order_id: str) -> tuple[str, Chaos] | None:
+        row = await self.db.fetchone(
+            "SELECT o.merchant_id, s.chaos FROM orders o"
+            " LEFT JOIN sandbox_merchants s ON s.merchant_id = o.merchant_id WHERE o.id = $1",
+            order_id,
+        )
+        if row is None:
+            return None
+        return row["merchant_id"], Chaos.loads(row["chaos"] or "{}")
+
+    async def _ensure(self, merchant_id: str) -> None:
+        await self.db.execute(
+            "INSERT INTO sandbox_merchants (merchant_id) VALUES ($1)"
+            " ON CONFLICT (merchant_id) DO NOTHING",
+            merchant_id,
+        )
+
+    async def set_chaos(self, merchant_id: str, chaos: Chaos) -> None:
+        await self._ensure(merchant_id)
+        await self.db.execute(
+            "UPDATE sandbox_merchants SET chaos = $2 WHERE merchant_id = $1",
+            merchant_id,
+            chaos.dumps(),
+        )
+
+    async def clock_offset_ms(self, merchant_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT clock_offset_ms FROM sandbox_merchants WHERE merchant_id = $1", merchant_id
+        )
+        return 0 if row is None else int(row["clock_offset_ms"])
+
+    async def shift_time(self, merchant_id: str, ms: int) -> None:
+        def moved(columns: tuple[str, ...]) -> str:
+            return ", ".join(f"{c} = {c} - $2" for c in columns)
+
+        orders = "SELECT id FROM orders WHERE merchant_id = $1"
+        await self.db.execute(
+            f"UPDATE operations SET {moved(_TIMES_OF_OPERATIONS)} WHERE order_id IN ({orders})",
+            merchant_id,
+            ms,
+        )
+        await self.db.execute(
+            f"UPDATE orders SET {moved(_TIMES_OF_ORDERS)} WHERE merchant_id = $1", merchant_id, ms
+        )
+        await self.db.execute(
+            "UPDATE callback_attempts SET started_at = started_at - $2"
+            " WHERE event_id IN (SELECT id FROM outbox_events WHERE merchant_id = $1)",
+            merchant_id,
+            ms,
+        )
+        await self.db.execute(
+            f"UPDATE outbox_events SET {moved(_TIMES_OF_EVENTS)} WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
+        await self.db.execute(
+            "UPDATE bindings SET created_at = created_at - $2, updated_at = updated_at - $2"
+            " WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
+        await self._ensure(merchant_id)
+        await self.db.execute(
+            "UPDATE sandbox_merchants SET clock_offset_ms = clock_offset_ms + $2"
+            " WHERE merchant_id = $1",
+            merchant_id,
+            ms,
+        )
+
+    async def reset(self, merchant_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) AS n FROM orders WHERE merchant_id = $1", merchant_id
+        )
+        events = "SELECT id FROM outbox_events WHERE merchant_id = $1"
+        for sql in (
+            f"DELETE FROM callback_attempts WHERE event_id IN ({events})",
+            "DELETE FROM outbox_events WHERE merchant_id = $1",
+            "DELETE FROM operations WHERE order_id IN"
+            " (SELECT id FROM orders WHERE merchant_id = $1)",
+            "DELETE FROM orders WHERE merchant_id = $1",
+            "DELETE FROM bindings WHERE merchant_id = $1",
+            "DELETE FROM sandbox_merchants WHERE merchant_id = $1",
+        ):
+            await self.db.execute(sql, merchant_id)
+        return int(row["n"]) if row else 0
+
+
+# -- bindings (spec §3.10) and their vault records --------------------------------------
+def binding_values(b: Binding) -> dict[str, Any]:
+    """The row of a binding: the sealed card only, never the PAN or the expiry in clear."""
+    return {
+        "id": b.id,
+        "merchant_id": b.merchant_id,
+        "client_id": b.client_id,
+        "order_id": b.order_id,
+        "created_at": b.created_at,
+        "masked_pan": b.masked_pan,
+        "payment_system": b.payment_system,
+        "cardholder_name": b.cardholder_name,
+        "category": b.category,
+        "enabled": int(b.enabled),
+        "confirmed": int(b.confirmed),
+        "email": b.email,
+        "phone": b.phone,
+        "updated_at": b.updated_at,
+        "vault_key_id": b.sealed.key_id,
+        "vault_nonce": base64.b64encode(b.sealed.nonce).decode(),
+        "vault_ciphertext": base64.b64encode(b.sealed.ciphertext).decode(),
+        "pan_hash": b.sealed.pan_hash,
+    }
+
+
+def binding_from_row(row: Row) -> Binding:
+    """Without its expiry: that is in the sealed card, which the service layer opens."""
+    return Binding(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        client_id=row["client_id"],
+        order_id=row["order_id"],
+        created_at=row["created_at"],
+        masked_pan=row["masked_pan"],
+        payment_system=row["payment_system"],
+        cardholder_name=row["cardholder_name"],
+        category=row["category"],
+        enabled=bool(row["enabled"]),
+        confirmed=bool(row["confirmed"]),
+        email=row["email"],
+        phone=row["phone"],
+        updated_at=row["updated_at"],
+        sealed=SealedCard(
+            key_id=row["vault_key_id"],
+            nonce=base64.b64decode(row["vault_nonce"]),
+            ciphertext=base64.b64decode(row["vault_ciphertext"]),
+            pan_hash=row["pan_hash"],
+        ),
+    )
+
+
+BINDINGS = Table(
+    "bindings",
+    tuple(binding_values(Binding("", "", "", "", "", 0, SealedCard("", b"", b"", "")))),
+    ("id", "merchant_id", "client_id", "order_id", "created_at"),
+)
+
+
+class SqlBindings:
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def add(self, binding: Binding) -> None:
+        await self.db.execute(BINDINGS.insert_sql, *BINDINGS.insert_args(binding_values(binding)))
+
+    async def save(self, binding: Binding) -> None:
+        await self.db.execute(BINDINGS.update_sql, *BINDINGS.update_args(binding_values(binding)))
+
+    async def delete(self, binding_id: str) -> None:
+        await self.db.execute("DELETE FROM bindings WHERE id = $1", binding_id)
+
+    async def get(self, binding_id: str, *, for_update: bool = False) -> Binding | None:
+        lock = self.dialect.for_update if for_update else ""
+        row = await self.db.fetchone(
+            f"SELECT {BINDINGS.select_list} FROM bindings WHERE id = $1{lock}", binding_id
+        )
+        return None if row is None else binding_from_row(row)
+
+    async def for_client(self, merchant_id: str, client_id: str) -> list[Binding]:
+        rows = await self.db.fetchall(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            " WHERE merchant_id = $1 AND client_id = $2 AND confirmed = 1"
+            " ORDER BY created_at, id",
+            merchant_id,
+            client_id,
+        )
+        return [binding_from_row(r) for r in rows]
+
+    async def by_pan_hash(self, merchant_id: str, pan_hashes: Sequence[str]) -> list[Binding]:
+        if not pan_hashes:
+            return []
+        marks = ", ".join(f"${i + 2}" for i in range(len(pan_hashes)))
+        rows = await self.db.fetchall(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            f" WHERE merchant_id = $1 AND confirmed = 1 AND pan_hash IN ({marks})"
+            " ORDER BY created_at, id",
+            merchant_id,
+            *pan_hashes,
+        )
+        return [binding_from_row(r) for r in rows]
+
+    async def pending_for_order(self, order_id: str) -> Binding | None:
+        row = await self.db.fetchone(
+            f"SELECT {BINDINGS.select_list} FROM bindings"
+            " WHERE order_id = $1 AND confirmed = 0 ORDER BY created_at DESC, id DESC LIMIT 1",
+            order_id,
+        )
+        return None if row is None else binding_from_row(row)
+
+    async def not_under_key(self, key_id: str, limit: int) -> list[str]:
+        """Ids of bindings sealed under another key than ``key_id`` (rows another
+        transaction holds are passed over: the next batch finds them)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM bindings WHERE vault_key_id <> $1 ORDER BY id"
+            f" LIMIT $2{self.dialect.skip_locked}",
+            key_id,
+            limit,
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def count_by_key(self) -> dict[str, int]:
+        rows = await self.db.fetchall(
+            "SELECT vault_key_id, COUNT(*) AS n FROM bindings GROUP BY vault_key_id"
+        )
+        return {str(r["vault_key_id"]): int(r["n"]) for r in rows}
+
+
 class SqlSecrets:
     def __init__(self, db: Executor) -> None:
         self.db = db
@@ -688,3 +925,5 @@ class SqlRepositories:
         self.merchants = SqlMerchants(db)
         self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
+        self.sandbox = SqlSandbox(db, dialect)
+        self.bindings = SqlBindings(db, dialect)

@@ -20,6 +20,8 @@ import httpx
 #: the gateway secret (``ECOMGATE_SECRET_KEY``) of the servers started here; tests sign
 #: tokens in-process with it too
 TEST_SECRET = "test-secret"
+#: the tests' card-vault key (32 bytes, base64), shared by every test process
+TEST_VAULT_KEYS = "test1:dGVzdC12YXVsdC1rZXktMzItYnl0ZXMtbG9uZyEhISE="
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -59,6 +61,8 @@ def gateway_env(
         "ECOMGATE_LOG_LEVEL": "warning",
         # the tests' own secret, so tokens made in-process verify in the server too
         "ECOMGATE_SECRET_KEY": TEST_SECRET,
+        # ... and its vault key, so cards stored in-process open in the server too
+        "ECOMGATE_VAULT_KEYS": TEST_VAULT_KEYS,
         **(extra_env or {}),
     }
     env.pop("ECOMGATE_PUBLIC_URL", None)

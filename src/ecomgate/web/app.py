@@ -24,7 +24,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import card_payment, lifecycle, orders
+from .api import bindings, card_payment, lifecycle, orders
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .payment_page import routes as payment_page
@@ -45,6 +45,7 @@ def build_api() -> Api:
     orders.install(api)
     card_payment.install(api)
     lifecycle.install(api)
+    bindings.install(api)
     return api
 
 
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
                     {
                         "register_success_error_code": settings.register_success_error_code,
                         "delivery": settings.delivery_config(),
+                        "sandbox_token": settings.sandbox_token,
                     },
                 )
             app.state.services = services

@@ -31,6 +31,9 @@ CARD_FORM = ParamTable(
         Param("language", Kind.LANGUAGE),
         Param("email", Kind.TEXT, 40),
         Param("ip", Kind.TEXT, 39),
+        # the page's saved-card choice (CVC only) and its "save card" checkbox
+        Param("bindingId", Kind.TEXT, 255),
+        Param("bindingNotNeeded", Kind.BOOL),
     )
 )
 
@@ -39,6 +42,8 @@ def answer(result: PaymentResult, language: str) -> dict[str, Any]:
     """The §3.9 answer; ``errorCode`` "0" (the form was processed) always travels with
     ``errorMessage`` (§10), whatever the payment's outcome."""
     body: dict[str, Any] = {"errorCode": "0", "errorMessage": message("success", language)}
+    if result.order.binding_id:  # spec §3.9: the stored credential created or used
+        body["bindingId"] = result.order.binding_id
     return body | _outcome(result, language)
 
 
@@ -92,6 +97,25 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
     )
     ip = v.get("ip") or (call.request.client.host if call.request.client else "")
     language = v.get("language")
+    if v.get("bindingId") and merchant is None:
+        # the page's CVC-only form for a saved card (customer-initiated)
+        try:
+            result = await payment.pay_with_binding(
+                call.services,
+                order_id,
+                v["bindingId"],
+                cvc=v.get("$CVC", ""),
+                language=language,
+                ip=ip,
+                email=v.get("email", "").strip(),
+            )
+        except CardDataError as exc:
+            return {
+                "errorCode": str(exc.error_code),
+                "errorMessage": message(exc.key, call.language),
+                "field": exc.field,
+            }
+        return answer(result, language or result.order.language)
     try:
         result = await payment.pay(
             call.services,
@@ -101,6 +125,7 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
             ip=ip,
             email=v.get("email", "").strip(),
             merchant=merchant,
+            save_card=not v.get("bindingNotNeeded", False),
         )
     except CardDataError as exc:
         return {

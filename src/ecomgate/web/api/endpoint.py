@@ -26,6 +26,24 @@ from .params import CONTROL_CHARACTERS, Context, RawParams, read_params
 log = logging.getLogger("ecomgate.api")
 
 JSON_TYPE = "application/json;charset=UTF-8"
+#: methods the spec (or the bank family's client libraries) name that EcomGate does not
+#: serve: HTTP 200 with an errorCode, so a client library reaches its own error branch
+#: instead of throwing on a 404 (spec §10); any other unknown name is a 404
+UNSERVED_METHODS = frozenset(
+    {
+        "recurrentPayment",
+        "installmentPayment",
+        "finish3dsVer2Payment",
+        "verifyEnrollment",
+        "getLastOrdersForMerchants",
+        "getReceiptStatus",
+        "updateSSLCardList",
+        "paymentSberPay",
+        "applePay",
+        "googlePay",
+        "samsungPay",
+    }
+)
 MESSAGE_LANGUAGES = ("ru", "en")
 
 
@@ -87,6 +105,13 @@ class ApiCall:
 Handler = Callable[[ApiCall], Awaitable[dict[str, Any]]]
 
 
+def _unserved(name: str) -> Handler:
+    async def handler(call: ApiCall) -> dict[str, Any]:
+        raise GatewayError(7, "method_not_served", method=f"{name}.do")
+
+    return handler
+
+
 @dataclass(frozen=True)
 class Method:
     handler: Handler
@@ -139,6 +164,8 @@ class Api:
             # HEAD too: it must not register an order while pretending to only look
             return _not_allowed(request.method)
         method = self.methods.get(name)
+        if method is None and name in UNSERVED_METHODS:
+            method = Method(_unserved(name))
         if method is None:
             return json_response(
                 {"errorCode": "7", "errorMessage": f"Unknown method: {name}.do"}, 404

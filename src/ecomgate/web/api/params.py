@@ -333,7 +333,8 @@ REGISTER = ParamTable(
         Param("jsonParams", Kind.JSON_FLAT, 1024),
         Param("sessionTimeoutSecs", Kind.INTEGER, 9),
         Param("expirationDate", Kind.DATETIME),
-        Param("bindingId", Kind.TEXT, 255),
+        # kept in ``extra`` too: the order is then payable with that binding only
+        Param("bindingId", Kind.TEXT, 255, keep=True),
         Param("features", Kind.TEXT, 255, repeatable=True),
         Param("email", Kind.TEXT, 40),
         Param("phone", Kind.TEXT, 15),
@@ -405,3 +406,66 @@ REFUND = ParamTable(
 )
 
 DECLINE = ParamTable((*AUTH, *_ORDER_REF))
+
+# -- stored credentials (spec §3.10) and addParams.do (§10) -------------------------------
+GET_BINDINGS = ParamTable(
+    (
+        *AUTH,
+        Param("clientId", Kind.TEXT, 255),
+        Param("bindingType", Kind.TEXT, 1),
+        Param("showExpired", Kind.BOOL),
+    )
+)
+
+BINDINGS_BY_CARD_OR_ID = ParamTable(
+    (
+        *AUTH,
+        Param("pan", Kind.DIGITS, 19),
+        Param("bindingId", Kind.TEXT, 255),
+        Param("showExpired", Kind.BOOL),
+    )
+)
+
+BINDING_ID = ParamTable((*AUTH, Param("bindingId", Kind.TEXT, 255)))
+
+EXTEND_BINDING = ParamTable(
+    (
+        *AUTH,
+        Param("bindingId", Kind.TEXT, 255),
+        Param("newExpiry", Kind.DIGITS, 6, exact=True),
+    )
+)
+
+PAYMENT_ORDER_BINDING = ParamTable(
+    (
+        *AUTH,
+        Param("mdOrder", Kind.TEXT, 64),
+        Param("bindingId", Kind.TEXT, 255),
+        Param("cvc", Kind.SECRET, 4),
+        Param("ip", Kind.TEXT, 39),
+        Param("email", Kind.TEXT, 40),
+        Param("tii", Kind.TEXT, 1),
+    )
+)
+
+CREATE_BINDING_NO_PAYMENT = ParamTable(
+    (
+        *AUTH,
+        Param("clientId", Kind.TEXT, 255),
+        Param("pan", Kind.DIGITS, 19),
+        Param("expiryDate", Kind.DIGITS, 6, exact=True),
+        Param("cardholderName", Kind.TEXT, 150),
+        Param("bindingStrength", Kind.TEXT, 32),
+        Param("email", Kind.TEXT, 40),
+        Param("phone", Kind.TEXT, 15),
+        Param("additionalParameters", Kind.JSON),
+    )
+)
+
+ADD_PARAMS = ParamTable(
+    (
+        *AUTH,
+        Param("orderId", Kind.TEXT, 64),
+        Param("params", Kind.JSON, 1024),
+    )
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecomgate.domain import codes
+from ecomgate.domain.bindings import Binding
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
@@ -106,8 +107,8 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
     if order.order_bundle is not None:
         body["orderBundle"] = order.order_bundle
     if order.client_id:
-        # the customer id the shop registered the order with; bindingId joins it once a
-        # binding is used (bindings themselves are not stored yet)
+        # the customer id the shop registered the order with; bindingId joins it once the
+        # payment stored the card, or the order was paid with a binding
         binding: dict[str, Any] = {"clientId": order.client_id}
         if order.binding_id:
             binding["bindingId"] = order.binding_id
@@ -145,4 +146,20 @@ def short_status(order: Order, language: str) -> dict[str, Any]:
         body["clientId"] = order.client_id
         if order.binding_id:
             body["bindingId"] = order.binding_id
+    return body
+
+
+def binding_view(binding: Binding, *, client: bool = False) -> dict[str, Any]:
+    """One entry of getBindings.do (``client``: getBindingsByCardOrId.do, with clientId)."""
+    body: dict[str, Any] = {
+        "bindingId": binding.id,
+        "maskedPan": binding.masked_pan,
+        "expiryDate": binding.expiry,
+        "bindingCategory": binding.category,
+        "paymentWay": "CARD_BINDING",
+        "paymentSystem": binding.payment_system,
+        "displayLabel": binding.masked_pan,
+    }
+    if client:
+        body["clientId"] = binding.client_id
     return body

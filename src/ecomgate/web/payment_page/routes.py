@@ -17,11 +17,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ecomgate.domain import codes
+from ecomgate.domain.cards import AMEX
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.ids import normalize_order_id
+from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.order import Order
-from ecomgate.services import payment, status
+from ecomgate.services import bindings, payment, status
 from ecomgate.services.context import Services
 from ecomgate.services.ports import DatabaseUnavailable
 
@@ -106,6 +108,33 @@ def _survives_outage(
     return wrapped
 
 
+async def _saved_cards(services: Services, order: Order, merchant: Merchant) -> dict[str, Any]:
+    """The client's saved cards to offer (masked, with expiry), whether the page asks only
+    for the CVC of the order's binding, and whether it offers to save a new card."""
+    found = await bindings.for_page(services, order, merchant)
+    cards = [
+        {
+            "id": b.id,
+            "masked_pan": b.masked_pan,
+            "expiry": f"{b.expiry[4:]}/{b.expiry[:4]}",
+            "cvc_length": 4 if b.payment_system == AMEX else 3,
+        }
+        for b in found
+    ]
+    may_store = (
+        bool(order.client_id)
+        and services.vault is not None
+        and merchant.may(Permission.BINDINGS)
+        and not order.binding_id
+    )
+    forced = "FORCE_CREATE_BINDING" in order.features or order.verification
+    return {
+        "saved_cards": cards,
+        "binding_only": bool(order.binding_id),
+        "offer_save": may_store and not forced,
+    }
+
+
 @_survives_outage
 async def payment_page(request: Request) -> Response:
     services: Services = request.app.state.services
@@ -140,6 +169,7 @@ async def payment_page(request: Request) -> Response:
             lang_urls=lang_urls,
             error=error,
             now_ms=services.clock.now_ms(),
+            **await _saved_cards(services, order, merchant),
         )
     kind = _result_kind(order)
     message = ""

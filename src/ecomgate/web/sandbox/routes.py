@@ -22,6 +22,7 @@ from ecomgate.services.uow import OrderRef
 from ..api import params
 from ..api.endpoint import Api, ApiCall
 from ..api.messages import message
+from . import merchants
 
 PREFIX = "/sandbox"
 
@@ -109,6 +110,12 @@ def install(api: Api) -> None:
     api.add("expire", expire_order)
     api.add("callbacks", order_callbacks)
     api.add("resend", resend_callback)
+    api.add("merchants", merchants.create_merchant)
+    api.add("reset", merchants.reset)
+    api.add("clock", merchants.clock)
+    api.add("clock/advance", merchants.advance_clock)
+    api.add("chaos", merchants.chaos)
+    api.add("chaos/clear", merchants.clear_chaos)
 
 
 def routes(api: Api) -> list[BaseRoute]:
@@ -120,6 +127,12 @@ def routes(api: Api) -> list[BaseRoute]:
         Route(
             f"{PREFIX}/callbacks/{{event_id}}/resend", api.bound("resend", ("POST",)), methods=_ANY
         ),
+        Route(f"{PREFIX}/merchants", api.bound("merchants", ("POST",)), methods=_ANY),
+        Route(f"{PREFIX}/reset", api.bound("reset", ("POST",)), methods=_ANY),
+        Route(f"{PREFIX}/clock", api.bound("clock"), methods=_ANY),
+        Route(f"{PREFIX}/clock/advance", api.bound("clock/advance", ("POST",)), methods=_ANY),
+        Route(f"{PREFIX}/chaos", api.bound("chaos"), methods=_ANY),
+        Route(f"{PREFIX}/chaos/clear", api.bound("chaos/clear", ("POST",)), methods=_ANY),
     ]
 
 

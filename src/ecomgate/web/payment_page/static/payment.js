@@ -3,6 +3,8 @@
  *
  * Contract: POST application/x-www-form-urlencoded to config.processUrl with
  *   MDORDER, $PAN (digits), $CVC, MM (2 digits), YYYY (4 digits), TEXT, language[, email]
+ *   [, bindingNotNeeded=true when the "save card" box is unticked]
+ * or, with a saved card chosen: MDORDER, bindingId, $CVC, language[, email]
  * and handle the JSON answer (errorCode is a string, absent means "0"):
  *   errorCode "0" + acsUrl/paReq/termUrl -> POST PaReq, MD, TermUrl to acsUrl (3-D Secure)
  *   errorCode "0" + redirect             -> show info, location.assign(redirect)
@@ -52,6 +54,33 @@
   };
 
   var FIELD_INPUT = { pan: els.pan, expiry: els.expiry, cvc: els.cvc, cardholder: els.holder, email: els.email };
+  var savedRadios = Array.prototype.slice.call(document.querySelectorAll('input[name="saved-card"]'));
+  var saveBox = document.getElementById("save-card");
+  var NEW_CARD_FIELDS = { pan: true, expiry: true, cardholder: true };
+
+  /* ------------------------------------------------------------------ saved cards */
+  function chosenSaved() {
+    for (var i = 0; i < savedRadios.length; i++) {
+      if (savedRadios[i].checked && savedRadios[i].value) return savedRadios[i];
+    }
+    return null;
+  }
+  function applyChoice() {
+    var saved = chosenSaved();
+    Array.prototype.forEach.call(document.querySelectorAll(".new-card-only"), function (el) {
+      el.hidden = !!saved;
+    });
+    if (saved) {
+      Object.keys(NEW_CARD_FIELDS).forEach(function (name) { setFieldError(name, ""); });
+      els.cvcHint.textContent = t("saved_card_cvc", { pan: saved.getAttribute("data-pan") || "" });
+      els.cvc.maxLength = parseInt(saved.getAttribute("data-cvc-length") || "3", 10);
+    } else {
+      updateBrand();
+    }
+  }
+  savedRadios.forEach(function (radio) {
+    radio.addEventListener("change", function () { applyChoice(); els.cvc.value = ""; });
+  });
   var submitting = false;
   var expired = false;
 
@@ -187,7 +216,8 @@
   }
 
   function checkCvc() {
-    var need = currentBrand().cvc;
+    var saved = chosenSaved();
+    var need = saved ? parseInt(saved.getAttribute("data-cvc-length") || "3", 10) : currentBrand().cvc;
     var d = els.cvc.value;
     if (!/^\d+$/.test(d) || d.length !== need) return need === 4 ? t("err_cvc_amex") : t("err_cvc");
     return "";
@@ -389,22 +419,30 @@
     // normalise what autofill/paste left behind before validating
     els.holder.value = cleanHolder(els.holder.value);
     var firstBad = null;
+    var saved = chosenSaved();
     Object.keys(CHECKS).forEach(function (name) {
       if (!FIELD_INPUT[name]) return;
+      if (saved && NEW_CARD_FIELDS[name]) return;
       var err = CHECKS[name]();
       setFieldError(name, err);
       if (err && !firstBad) firstBad = FIELD_INPUT[name];
     });
     if (firstBad) { firstBad.focus(); return; }
 
-    var exp = parseExpiry();
     var body = new URLSearchParams();
     body.append("MDORDER", CFG.orderId || "");
-    body.append("$PAN", onlyDigits(els.pan.value));
-    body.append("$CVC", els.cvc.value);
-    body.append("MM", pad(exp.month));
-    body.append("YYYY", String(exp.year));
-    body.append("TEXT", els.holder.value);
+    if (saved) {
+      body.append("bindingId", saved.value);
+      body.append("$CVC", els.cvc.value);
+    } else {
+      var exp = parseExpiry();
+      body.append("$PAN", onlyDigits(els.pan.value));
+      body.append("$CVC", els.cvc.value);
+      body.append("MM", pad(exp.month));
+      body.append("YYYY", String(exp.year));
+      body.append("TEXT", els.holder.value);
+      if (saveBox && !saveBox.checked) body.append("bindingNotNeeded", "true");
+    }
     body.append("language", CFG.lang || document.documentElement.lang || "en");
     if (els.email) body.append("email", els.email.value.trim());
 
@@ -436,4 +474,5 @@
   if (els.pan.value) els.pan.dispatchEvent(new Event("input"));
   if (els.holder.value) els.holder.value = cleanHolder(els.holder.value);
   updateBrand();
+  if (savedRadios.length) applyChoice();
 })();
