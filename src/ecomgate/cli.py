@@ -669,5 +669,11 @@ def vault_rotate(batch_size: int) -> None:
         sys.exit(1)
 
 
+# -- conformance (speaks only HTTP: ecomgate.conformance) -----------------------------
+from ecomgate.conformance.cli import conformance  # noqa: E402
+
+main.add_command(conformance)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
