@@ -655,8 +655,12 @@ def vault_rotate(batch_size: int) -> None:
 
     if batch_size < 1:
         raise click.BadParameter("must be at least 1", param_hint="--batch-size")
+
+    def progress(done: Any) -> None:  # one line per batch, as conformance does per rule
+        click.echo(f"[batch {done.batches:>4}] {done.resealed} binding(s) re-encrypted", err=True)
+
     report = _run_with_vault(
-        _settings(), lambda services: binding_service.rotate(services, batch_size)
+        _settings(), lambda services: binding_service.rotate(services, batch_size, progress)
     )
     click.echo(f"re-encrypted {report.resealed} binding(s) in {report.batches} batch(es)")
     for key_id, n in sorted(report.by_key.items()):

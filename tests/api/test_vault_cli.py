@@ -71,6 +71,8 @@ async def test_rotate_moves_every_binding_to_the_new_key(
     rotated = ecomgate(url, "vault", "rotate", "--batch-size", "2", keys=f"{k2},{TEST_VAULT_KEYS}")
     assert rotated.returncode == 0, rotated.stderr
     assert "re-encrypted 5 binding(s) in 3 batch(es)" in rotated.stdout
+    # progress, a line per batch, on stderr (the report stays alone on stdout)
+    assert rotated.stderr.splitlines()[-1].endswith("[batch    3] 5 binding(s) re-encrypted")
     after = ecomgate(url, "vault", "status", keys=k2)
     assert "k2: 5 binding(s)" in after.stdout and "test1" not in after.stdout
 

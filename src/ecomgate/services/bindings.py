@@ -13,6 +13,7 @@ repository, opened only to pay or to re-seal.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ecomgate.acquirers.base import CardData
@@ -316,7 +317,11 @@ class Rotation:
     current_key_id: str = ""
 
 
-async def rotate(services: Services, batch_size: int = 100) -> Rotation:
+async def rotate(
+    services: Services,
+    batch_size: int = 100,
+    progress: Callable[[Rotation], None] | None = None,
+) -> Rotation:
     """Re-seal every binding under the vault's current key, ``batch_size`` rows per
     transaction, so the gateway keeps serving meanwhile (each batch locks its own rows
     only; a row another request holds is taken by a later batch)."""
@@ -324,7 +329,7 @@ async def rotate(services: Services, batch_size: int = 100) -> Rotation:
     current = vault.current_key_id
     report = Rotation(current_key_id=current)
     for _ in range(_ROTATION_ROUNDS):
-        await _rotate_round(services, vault, current, batch_size, report)
+        await _rotate_round(services, vault, current, batch_size, report, progress)
         async with services.uow.transaction() as repos:
             report.by_key = await repos.bindings.count_by_key()
         # rows held by a request were skipped (SKIP LOCKED): look again until none is left
@@ -338,7 +343,12 @@ _ROTATION_ROUNDS = 5
 
 
 async def _rotate_round(
-    services: Services, vault: Vault, current: str, batch_size: int, report: Rotation
+    services: Services,
+    vault: Vault,
+    current: str,
+    batch_size: int,
+    report: Rotation,
+    progress: Callable[[Rotation], None] | None,
 ) -> None:
     while True:
         async with services.uow.transaction() as repos:
@@ -356,3 +366,5 @@ async def _rotate_round(
         if not todo:
             return
         report.batches += 1
+        if progress is not None:
+            progress(report)
