@@ -39,7 +39,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             acs_base_url=links.acs_base,
             **settings.acquirer_options(),
         )
-        if settings.sandbox:  # faults a merchant may switch on for its own tests
+        if settings.sandbox_faults:  # faults a merchant may switch on for its own tests
             acquirer = ChaosAcquirer(acquirer, StoreChaos(store))
         yield Services(
             store=store,

@@ -113,6 +113,13 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def sandbox_faults(self) -> bool:
+        """Chaos and moving clocks: in the sandbox, and over the emulator only.  A real
+        processor's answers are never faked, and its operations never aged past the
+        reconciler's deadline by a merchant's clock."""
+        return self.sandbox and self.acquirer == "emulator"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -37,3 +37,11 @@ def test_settings_that_defeat_the_reconciler_are_refused(
         monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=says):
         config.from_env()
+
+
+def test_clocks_and_chaos_exist_only_in_the_sandbox_over_the_emulator() -> None:
+    from ecomgate.config import Settings
+
+    assert Settings(sandbox=True, acquirer="emulator").sandbox_faults
+    assert not Settings(sandbox=True, acquirer="bank-connector").sandbox_faults
+    assert not Settings(sandbox=False, acquirer="emulator").sandbox_faults

@@ -171,3 +171,14 @@ async def test_a_reset_forgets_the_merchants_orders_but_not_the_merchant(
     assert_error(await shop.status(order), "6", "order_not_found")
     assert (await http.get("/sandbox/clock", params=auth(shop))).json()["clockOffsetSeconds"] == 0
     assert "formUrl" in await shop.register()
+
+
+async def test_chaos_of_one_merchant_never_touches_another_merchants_payments(
+    http: httpx.AsyncClient,
+) -> None:
+    noisy = await new_shop(http)
+    await sandbox(http, "chaos", actionCode=116, actionCodeCount=5, **auth(noisy))
+    quiet = await new_shop(http)
+    order = (await quiet.register())["orderId"]
+    await pay(quiet, order, GOOD_CARD, GOOD_CVC)
+    assert (await quiet.status(order))["orderStatus"] == 2

@@ -19,6 +19,15 @@ import httpx
 SECRET_PARAMS = frozenset({"password", "token", "$CVC"})
 
 
+def _shown(name: str, value: str) -> str:
+    """A parameter as a report may show it: no secret, no full card number."""
+    if name in SECRET_PARAMS:
+        return "***"
+    if name in ("$PAN", "pan") and len(value) > 10:
+        return f"{value[:6]}**{value[-4:]}"
+    return value
+
+
 class Failed(Exception):
     """The rule does not hold; the message says how."""
 
@@ -70,7 +79,7 @@ class Exchange:
     error: str = ""
 
     def request_line(self) -> str:
-        shown = {k: ("***" if k in SECRET_PARAMS else v) for k, v in self.params.items()}
+        shown = {k: _shown(k, v) for k, v in self.params.items()}
         return f"{self.method} {self.url} [{self.where}] {urlencode(shown)}"
 
     def answer_line(self) -> str:

@@ -246,7 +246,9 @@ class Outbox(Protocol):
 class SandboxRepository(Protocol):
     """The sandbox's per-merchant state (sandbox mode only)."""
 
-    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos: ...
+    async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos:
+        """``for_update``: the merchant's sandbox row is made if missing, then locked."""
+
     async def chaos_of_order(self, order_id: str) -> tuple[str, Chaos] | None:
         """The merchant of the order and its chaos (None: no such order)."""
 

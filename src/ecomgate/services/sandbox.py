@@ -41,11 +41,10 @@ async def create_merchant(
 ) -> tuple[Merchant, str]:
     """A new merchant and its password (made here, returned once)."""
     password = secrets.token_urlsafe(18)
+    # paymentorder.do stays: it is how a test suite pays without a browser
+    chosen = SANDBOX_PERMISSIONS if permissions is None else (*permissions, "card-payment-api")
     merchant = await merchant_service.create_merchant(
-        services,
-        login=login,
-        password=password,
-        permissions=SANDBOX_PERMISSIONS if permissions is None else permissions,
+        services, login=login, password=password, permissions=chosen
     )
     if settings:
         merchant = await merchant_service.update_merchant(services, login, settings=dict(settings))

@@ -681,6 +681,8 @@ class SqlSandbox:
         self.dialect = dialect
 
     async def chaos(self, merchant_id: str, *, for_update: bool = False) -> Chaos:
+        if for_update:  # two first changes at once must not both find no row
+            await self._ensure(merchant_id)
         lock = self.dialect.for_update if for_update else ""
         row = await self.db.fetchone(
             f"SELECT chaos FROM sandbox_merchants WHERE merchant_id = $1{lock}", merchant_id
@@ -722,14 +724,20 @@ class SqlSandbox:
         def moved(columns: tuple[str, ...]) -> str:
             return ", ".join(f"{c} = {c} - $2" for c in columns)
 
+        # the orders first, each locked as a request locks it (order row, then its ledger):
+        # taking the ledger first could deadlock with a payment of the same merchant
+        await self.db.fetchall(
+            f"SELECT id FROM orders WHERE merchant_id = $1 ORDER BY id{self.dialect.for_update}",
+            merchant_id,
+        )
+        await self.db.execute(
+            f"UPDATE orders SET {moved(_TIMES_OF_ORDERS)} WHERE merchant_id = $1", merchant_id, ms
+        )
         orders = "SELECT id FROM orders WHERE merchant_id = $1"
         await self.db.execute(
             f"UPDATE operations SET {moved(_TIMES_OF_OPERATIONS)} WHERE order_id IN ({orders})",
             merchant_id,
             ms,
-        )
-        await self.db.execute(
-            f"UPDATE orders SET {moved(_TIMES_OF_ORDERS)} WHERE merchant_id = $1", merchant_id, ms
         )
         await self.db.execute(
             "UPDATE callback_attempts SET started_at = started_at - $2"

@@ -78,5 +78,8 @@ def pay_sync(
         form.action, data={**form.fields, "password": acs_password, "action": "submit"}
     )
     back = parse_form(submitted.text, form.action)
-    http.post(back.action, data=back.fields)  # the gateway's termUrl: it finishes the payment
+    # the gateway's termUrl finishes the payment and sends the buyer on to the shop
+    finished = http.post(back.action, data=back.fields)
+    if finished.status_code >= 400:
+        raise AssertionError(f"the 3-D Secure return failed: HTTP {finished.status_code}")
     return answer

@@ -49,11 +49,20 @@ class GatewayProcess:
 
 
 def gateway_env(
-    database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+    database_url: str,
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    inherit_settings: bool = True,
 ) -> dict[str, str]:
-    """The environment of a gateway process (``serve``, ``worker``, ``listen``) of a test."""
+    """The environment of a gateway process (``serve``, ``worker``, ``listen``) of a test.
+    ``inherit_settings`` False: no ``ECOMGATE_*`` of the caller's environment is passed on
+    (a shop's own settings must not change the gateway its tests run against)."""
+    inherited = {
+        k: v for k, v in os.environ.items() if inherit_settings or not k.startswith("ECOMGATE_")
+    }
     env = {
-        **os.environ,
+        **inherited,
         "ECOMGATE_DATABASE_URL": database_url,
         "ECOMGATE_HOST": "127.0.0.1",
         "ECOMGATE_PORT": "0",
@@ -70,7 +79,11 @@ def gateway_env(
 
 
 def start_gateway(
-    database_url: str, workdir: Path, *, extra_env: dict[str, str] | None = None
+    database_url: str,
+    workdir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    inherit_settings: bool = True,
 ) -> GatewayProcess:
     """``ecomgate serve --port 0``: the system picks the port, the gateway writes it to a
     file we read back (no free-port guess that another process could take meanwhile).  The
@@ -83,6 +96,7 @@ def start_gateway(
         workdir,
         extra_env=extra_env,
         name=f"gateway-{port_file.name}",
+        inherit_settings=inherit_settings,
     )
     try:
         started = Startup("gateway", gateway.process, gateway.log)
@@ -101,6 +115,7 @@ def start_command(
     *,
     extra_env: dict[str, str] | None = None,
     name: str = "",
+    inherit_settings: bool = True,
 ) -> GatewayProcess:
     """``ecomgate <args>`` (``worker``, ``listen`` ...) against ``database_url``, its output
     in a log file; ``base_url`` stays empty (``start_gateway`` fills it for ``serve``)."""
@@ -109,7 +124,7 @@ def start_command(
     with log_path.open("wb") as log_file:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [sys.executable, "-u", "-m", "ecomgate.cli", *args],
-            env=gateway_env(database_url, workdir, extra_env),
+            env=gateway_env(database_url, workdir, extra_env, inherit_settings=inherit_settings),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )

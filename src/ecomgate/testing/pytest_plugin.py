@@ -62,7 +62,9 @@ class CallbackInbox:
     """A shop's callback endpoint, on a thread: every merchant gets a path of its own
     (``/callbacks/<login>``); the tests read what arrived, waiting a bounded time."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", advertised: str | None = None) -> None:
+        """Listens on ``host``; the gateway is told to call ``advertised`` (a name it can
+        reach when it runs elsewhere, e.g. in a container), by default ``host``."""
         self._received: list[Callback] = []
         self._changed = threading.Condition()
         inbox = self
@@ -90,7 +92,7 @@ class CallbackInbox:
 
         self._server = ThreadingHTTPServer((host, 0), Handler)
         self._server.daemon_threads = True
-        self.base_url = f"http://{host}:{self._server.server_address[1]}"
+        self.base_url = f"http://{advertised or host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -266,6 +268,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="its ECOMGATE_SANDBOX_TOKEN (with --ecomgate-url)",
     )
+    group.addoption(
+        "--ecomgate-callback-host",
+        default=None,
+        help="the host name the gateway reaches this machine at, for callbacks (with "
+        "--ecomgate-url when the gateway runs elsewhere; the receiver then listens on all "
+        "interfaces)",
+    )
 
 
 def _start(workdir: Path, token: str) -> tuple[Any, str]:
@@ -279,7 +288,7 @@ def _start(workdir: Path, token: str) -> tuple[Any, str]:
         "ECOMGATE_CALLBACK_POLL_INTERVAL": "0.1",
         "ECOMGATE_SWEEP_INTERVAL": "0.5",
     }
-    process = start_gateway(database, workdir, extra_env=env)
+    process = start_gateway(database, workdir, extra_env=env, inherit_settings=False)
     return process, process.base_url
 
 
@@ -288,14 +297,18 @@ def ecomgate_gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SandboxGateway]:
     """A real EcomGate in sandbox mode for the whole test run."""
-    inbox = CallbackInbox()
     url = request.config.getoption("--ecomgate-url")
+    callback_host = request.config.getoption("--ecomgate-callback-host")
     process = None
     if url:
         token = request.config.getoption("--ecomgate-sandbox-token") or ""
+        if not token:
+            raise pytest.UsageError("--ecomgate-url needs --ecomgate-sandbox-token")
     else:
         token = secrets.token_urlsafe(24)
         process, url = _start(tmp_path_factory.mktemp("ecomgate"), token)
+    # a gateway elsewhere reaches the receiver by the name given, on every interface
+    inbox = CallbackInbox("0.0.0.0", callback_host) if callback_host else CallbackInbox()
     gateway = SandboxGateway(url.rstrip("/"), token, inbox)
     try:
         yield gateway

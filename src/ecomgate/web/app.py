@@ -98,6 +98,7 @@ def create_app(settings: Settings) -> Starlette:
                         "register_success_error_code": settings.register_success_error_code,
                         "delivery": settings.delivery_config(),
                         "sandbox_token": settings.sandbox_token,
+                        "sandbox_faults": settings.sandbox_faults,
                     },
                 )
             app.state.services = services

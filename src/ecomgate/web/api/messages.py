@@ -97,6 +97,7 @@ EN: dict[str, str] = {
     "callback_behind_earlier": "Callback [{event_id}] waits for an earlier callback of its order: resend that one first",
     "sandbox_token_not_set": "Merchants cannot be created through the sandbox API: the gateway has no ECOMGATE_SANDBOX_TOKEN",
     "bad_chaos_callbacks": "Parameter [callbacks] must be drop, delay or empty",
+    "sandbox_needs_emulator": "Clocks and chaos exist only over the emulator (ECOMGATE_ACQUIRER=emulator): a real processor's answers and times are never faked",
     "callback_not_sendable": "Callback [{event_id}] cannot be sent: {reason}",
     # stored credentials (bindings, spec §3.10), addParams.do, unserved methods
     "no_bindings": "No bindings found for this client",
@@ -209,6 +210,7 @@ RU: dict[str, str] = {
     "callback_behind_earlier": "Уведомление [{event_id}] ждёт более раннего уведомления по заказу: сначала отправьте его",
     "sandbox_token_not_set": "Создание магазинов через sandbox API выключено: у шлюза нет ECOMGATE_SANDBOX_TOKEN",
     "bad_chaos_callbacks": "Параметр [callbacks] должен быть drop, delay или пустым",
+    "sandbox_needs_emulator": "Часы и сбои доступны только с эмулятором (ECOMGATE_ACQUIRER=emulator): ответы и время настоящего процессинга не подделываются",
     "callback_not_sendable": "Уведомление [{event_id}] нельзя отправить: {reason}",
     # stored credentials (bindings, spec §3.10), addParams.do, unserved methods
     "no_bindings": "Связки для этого клиента не найдены",

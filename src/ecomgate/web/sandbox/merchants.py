@@ -35,6 +35,12 @@ def _success(call: ApiCall, **body: Any) -> dict[str, Any]:
     return {"errorCode": "0", "errorMessage": message("success", call.language), **body}
 
 
+def _faults_allowed(call: ApiCall) -> None:
+    """Clocks and chaos move time and fake answers: over the emulator only."""
+    if not call.options.get("sandbox_faults", False):
+        raise GatewayError(5, "sandbox_needs_emulator")
+
+
 def _integer(call: ApiCall, name: str) -> int | None:
     raw = call.param(name)
     if raw is None or raw == "":
@@ -99,6 +105,7 @@ async def clock(call: ApiCall) -> dict[str, Any]:
 async def advance_clock(call: ApiCall) -> dict[str, Any]:
     """``POST /sandbox/clock/advance`` with ``seconds``: the merchant's time moves on."""
     merchant = await call.authenticate()
+    _faults_allowed(call)
     seconds = _integer(call, "seconds")
     if seconds is None:
         raise GatewayError(4, "missing_parameter", name="seconds")
@@ -124,6 +131,7 @@ async def chaos(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate()
     if call.request.method == "GET":
         return _success(call, chaos=_chaos_json(await sandbox.chaos(call.services, merchant)))
+    _faults_allowed(call)
     changes: dict[str, Any] = {}
     for param, field in _CHAOS_PARAMS.items():
         raw = call.param(param)
