@@ -4,7 +4,10 @@ databases live in ``ecomgate.testing`` (shared with ``bench`` and ``scripts/``).
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +31,19 @@ def services_on(store: Store, *, public_url: str = "http://127.0.0.1", **kw: Any
     kw.setdefault("policy", Policy())
     kw.setdefault("vault", Vault(parse_keys(TEST_VAULT_KEYS)))
     return Services(store=store, acquirer=acquirer, links=WebLinks(public_url), **kw)
+
+
+def run_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``ecomgate <args>`` as an operator runs it, on ``database_url``, with none of the
+    caller's ``ECOMGATE_*`` settings but ``env`` (``ECOMGATE_VAULT_KEYS=...``)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECOMGATE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "ecomgate.cli", *args],
+        env={**clean, "ECOMGATE_DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def wait_until(

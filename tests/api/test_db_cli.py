@@ -15,20 +15,13 @@ import pytest
 from ecomgate.testing.postgres import create_pg_database, drop_pg_database
 
 from ..conftest import require_postgres
+from ..support import run_cli
 
 FIRST_MIGRATION = "0001.initial-schema"
 
 
 def ecomgate(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMGATE_")}
-    env["ECOMGATE_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [sys.executable, "-m", "ecomgate.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(database_url, *args)
 
 
 @pytest.fixture

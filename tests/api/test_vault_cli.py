@@ -5,9 +5,7 @@ and the old key can be dropped: every binding opens with the new one alone."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -17,24 +15,16 @@ from ecomgate.services.context import Services
 from ecomgate.services.vault import Vault, parse_keys
 from ecomgate.testing.processes import TEST_VAULT_KEYS
 
-from ..support import make_merchant
+from ..support import make_merchant, run_cli
 
 YEAR = str(datetime.now(UTC).year + 3)
 
 
 def ecomgate(database_url: str, *args: str, keys: str | None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMGATE_")}
-    env["ECOMGATE_DATABASE_URL"] = database_url
-    env["ECOMGATE_SANDBOX"] = "false"
+    env = {"ECOMGATE_SANDBOX": "false"}
     if keys is not None:
         env["ECOMGATE_VAULT_KEYS"] = keys
-    return subprocess.run(
-        [sys.executable, "-m", "ecomgate.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(database_url, *args, **env)
 
 
 @pytest.fixture
