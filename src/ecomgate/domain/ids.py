@@ -17,6 +17,18 @@ def uuid7(now_ms: int) -> str:
     return str(uuid.UUID(int=value))
 
 
+def uuid7_floor(now_ms: int) -> str:
+    """The smallest UUIDv7 of that millisecond: ids compare as strings in time order, so
+    ``id >= uuid7_floor(t)`` selects what was made at ``t`` or later."""
+    value = (now_ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | 0b10 << 62
+    return str(uuid.UUID(int=value))
+
+
+def uuid7_ms(text: str) -> int:
+    """The millisecond a UUIDv7 was made at."""
+    return uuid.UUID(text).int >> 80
+
+
 def normalize_order_id(text: str) -> str | None:
     """Accept upper-case or unhyphenated forms (spec §10); None when it is no UUID."""
     try:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 
+from ecomgate.domain import ids
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant
 from ecomgate.services.context import Services
@@ -22,8 +23,8 @@ from .destinations import DestinationPolicy
 from .dispatcher import DeliveryConfig, Dispatcher
 from .requests import skip_reason
 
-#: events are read again this far back: a transaction that committed late (its events
-#: stamped before others already seen) is still found
+#: events are read again this far back (by the time their id was made, which a sandbox
+#: clock never moves): a transaction that committed late is still found
 _LOOKBACK_MS = 5_000
 
 
@@ -73,8 +74,9 @@ class Listener:
         for entry in found:
             if entry.id in self.seen:
                 continue
-            self.seen[entry.id] = entry.created_at
-            self.cursor = max(self.cursor, entry.created_at)
+            written = ids.uuid7_ms(entry.id)
+            self.seen[entry.id] = written
+            self.cursor = max(self.cursor, written)
             forwarded += await self.forward(replace(entry, dynamic_url=""))
         horizon = self.cursor - 2 * _LOOKBACK_MS
         self.seen = {k: v for k, v in self.seen.items() if v >= horizon}

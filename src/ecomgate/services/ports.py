@@ -229,8 +229,9 @@ class Outbox(Protocol):
     async def find(self, query: OutboxQuery) -> list[OutboxEntry]:
         """Newest first."""
 
-    async def since(self, merchant_id: str, created_from: int, limit: int) -> list[OutboxEntry]:
-        """A merchant's events created at or after ``created_from``, oldest first."""
+    async def since(self, merchant_id: str, written_from: int, limit: int) -> list[OutboxEntry]:
+        """A merchant's events written at or after ``written_from`` (the time their id was
+        made, which no sandbox clock moves), oldest first."""
 
     async def earlier_pending(self, entry: OutboxEntry) -> bool:
         """Whether an earlier event of the entry's stream is still to be delivered."""

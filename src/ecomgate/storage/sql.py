@@ -625,13 +625,14 @@ class SqlOutbox:
         )
         return [_entry_from_row(r) for r in rows]
 
-    async def since(self, merchant_id: str, created_from: int, limit: int) -> list[OutboxEntry]:
+    async def since(self, merchant_id: str, written_from: int, limit: int) -> list[OutboxEntry]:
+        # by id, made from the real time of writing: a sandbox clock moved meanwhile shifts
+        # created_at, never the id
         rows = await self.db.fetchall(
-            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events"
-            " WHERE merchant_id = $1 AND created_at >= $2"
-            " ORDER BY created_at, stream, stream_seq LIMIT $3",
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox_events WHERE merchant_id = $1 AND id >= $2"
+            " ORDER BY id LIMIT $3",
             merchant_id,
-            created_from,
+            ids.uuid7_floor(written_from),
             limit,
         )
         return [_entry_from_row(r) for r in rows]

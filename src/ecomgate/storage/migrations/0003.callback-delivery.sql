@@ -48,6 +48,8 @@ DROP TABLE events;
 CREATE INDEX outbox_events_due ON outbox_events (next_try_at) WHERE state = 'pending';
 CREATE INDEX outbox_events_order ON outbox_events (order_id, stream_seq);
 CREATE INDEX outbox_events_merchant ON outbox_events (merchant_id, created_at);
+-- ecomgate listen follows a merchant's events by id (made from the time of writing)
+CREATE INDEX outbox_events_merchant_id ON outbox_events (merchant_id, id);
 -- pruning: delivered, failed and skipped events past the retention
 CREATE INDEX outbox_events_done ON outbox_events (settled_at) WHERE state <> 'pending';
 
