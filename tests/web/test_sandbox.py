@@ -182,3 +182,28 @@ async def test_chaos_of_one_merchant_never_touches_another_merchants_payments(
     order = (await quiet.register())["orderId"]
     await pay(quiet, order, GOOD_CARD, GOOD_CVC)
     assert (await quiet.status(order))["orderStatus"] == 2
+
+
+async def test_a_stored_card_expires_when_its_merchants_clock_passes_its_expiry(
+    http: httpx.AsyncClient,
+) -> None:
+    from datetime import UTC, datetime
+
+    shop = await new_shop(http, permissions="bindings,create-binding-no-payment,auto-payment")
+    expiry = f"{datetime.now(UTC).year + 1}12"
+    card = await shop.call(
+        "createBindingNoPayment", clientId="client-1", pan=GOOD_CARD, expiryDate=expiry
+    )
+    assert card["errorCode"] == "0", card
+    assert len((await shop.call("getBindings", clientId="client-1"))["bindings"]) == 1
+
+    await sandbox(http, "clock/advance", seconds=2 * 366 * 86_400, **auth(shop))
+
+    assert_error(await shop.call("getBindings", clientId="client-1"), "2", "no_bindings")
+    shown = await shop.call("getBindings", clientId="client-1", showExpired="true")
+    assert [b["bindingId"] for b in shown["bindings"]] == [card["bindingId"]]
+    order = await shop.register(clientId="client-1")
+    charge = await shop.call(
+        "paymentOrderBinding", mdOrder=order["orderId"], bindingId=card["bindingId"], tii="U"
+    )
+    assert_error(charge, "5", "binding_not_found")

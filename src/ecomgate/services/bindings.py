@@ -139,6 +139,15 @@ async def _opened(services: Services, found: list[Binding]) -> list[Binding]:
     return [uow.open_expiry(b) for b in found]
 
 
+async def cards_now(services: Services, merchant_id: str) -> int:
+    """The time a card's expiry is judged at for this merchant: now, moved on by the
+    merchant's sandbox clock (a stored card's expiry month cannot move with it; the
+    merchant's time moves past it instead).  Plain now outside the sandbox."""
+    async with services.uow.transaction() as repos:
+        offset = await repos.sandbox.clock_offset_ms(merchant_id)
+    return services.clock.now_ms() + offset
+
+
 def _visible(found: list[Binding], now: int, *, show_expired: bool) -> list[Binding]:
     return [b for b in found if b.enabled and (show_expired or not b.is_expired(now))]
 
@@ -159,7 +168,7 @@ async def list_for_client(
             raise InvalidParameter("bindingType", "bad_binding_type")
     async with services.uow.transaction() as repos:
         found = await repos.bindings.for_client(merchant.id, client_id)
-    now = services.clock.now_ms()
+    now = await cards_now(services, merchant.id)
     shown = _visible(await _opened(services, found), now, show_expired=show_expired)
     if category is not None:
         shown = [b for b in shown if b.category == category]
@@ -184,7 +193,7 @@ async def by_card_or_id(
             assert binding_id is not None
             pan = await _pan_of(services, repos, merchant, binding_id)
         found = await repos.bindings.by_pan_hash(merchant.id, vault.pan_hashes(pan))
-    now = services.clock.now_ms()
+    now = await cards_now(services, merchant.id)
     return _visible(await _opened(services, found), now, show_expired=show_expired)
 
 
@@ -216,7 +225,7 @@ async def for_page(services: Services, order: Order, owner: Merchant) -> list[Bi
             readable.append(services.uow.open_expiry(b))
         except GatewayError:  # a record under a key no longer configured: not offered
             log.warning("binding %s cannot be opened with the configured vault keys", b.id)
-    shown = _visible(readable, services.clock.now_ms(), show_expired=False)
+    shown = _visible(readable, await cards_now(services, owner.id), show_expired=False)
     if order.registered_binding_id:
         shown = [b for b in shown if b.id == order.registered_binding_id]
     return shown
@@ -230,7 +239,8 @@ async def check_for_register(
         binding = await repos.bindings.get(binding_id)
     if binding is None or not binding.belongs_to(merchant.id, client_id):
         raise BindingNotFound(5)
-    services.uow.open_expiry(binding).ensure_usable(services.clock.now_ms(), client_id)
+    now = await cards_now(services, merchant.id)
+    services.uow.open_expiry(binding).ensure_usable(now, client_id)
 
 
 # -- changing ----------------------------------------------------------------------------

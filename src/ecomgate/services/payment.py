@@ -258,8 +258,8 @@ async def pay_with_binding(
         except VaultError as exc:
             raise GatewayError(7, "vault_record_unreadable") from exc
         binding.expiry = stored.expiry
-        now = services.clock.now_ms()
-        binding.ensure_usable(now, order.client_id)
+        offset = await scope.repos.sandbox.clock_offset_ms(owner.id)  # sandbox clocks
+        binding.ensure_usable(services.clock.now_ms() + offset, order.client_id)
         mit = initiator.upper() in MERCHANT_INITIATED or (
             cvc is None and "AUTO_PAYMENT" in order.features
         )
