@@ -5,8 +5,8 @@ merchant's data reset, its clock moved, its chaos set.
 its orders, ledger and callbacks N seconds into the past.  For that merchant N seconds
 have passed: its unpaid orders are past their lifetime, its holds due for
 auto-completion, its callback retries and unknown answers due for another look.  Nobody
-else's time moves, and nothing in the gateway reads a clock of its own per merchant.  A
-sweep runs at once, so what became due has happened when the call returns (the callbacks
+else's time moves, and only one thing reads the merchant's offset: the expiry of its
+stored cards, whose expiry month cannot move (``bindings.cards_now``).  A sweep runs at once, so what became due has happened when the call returns (the callbacks
 it causes go out with the dispatcher's next pass).
 """
 
