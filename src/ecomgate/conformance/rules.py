@@ -1,8 +1,9 @@
 """The rules of the API contract (spec ``gateway-api.md``, above all §10), each a coroutine
 over a ``Probe`` that raises ``Failed`` or ``Skipped``; returning means the rule holds.
 
-Only what every gateway of the family must do is checked (no EcomGate sandbox controls).
-Where the spec leaves a choice (``errorCode`` string or number, §1.3), §10 decides; the
+The contract checked is the one EcomGate holds itself to (no sandbox controls are used):
+where the spec records that gateways differ (``errorCode`` string or number, §1.3), §10
+decides, so a bank's own choice shows as a failure, i.e. "differs from the contract"; the
 rules about one thing check that thing alone: a rule about error codes compares their value
 whatever the JSON type, and ``errors.code-is-string`` holds the type."""
 
