@@ -544,3 +544,12 @@ async def test_tii_is_f_u_or_r(shop: Api) -> None:
         "paymentOrderBinding", mdOrder=order["orderId"], bindingId=binding_id, tii="X"
     )
     assert_error(answer, "5", "bad_tii", name="tii")
+
+
+async def test_payment_order_binding_errors_carry_error_and_is3dsver2(shop: Api) -> None:
+    order = await shop.register(clientId="nobody")
+    answer = await shop.call(
+        "paymentOrderBinding", mdOrder=order["orderId"], bindingId=str(uuid.uuid4()), cvc="123"
+    )
+    assert_error(answer, "5", "binding_not_found")
+    assert (answer["error"], answer["is3DSVer2"]) == (answer["errorMessage"], False)

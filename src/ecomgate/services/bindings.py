@@ -135,8 +135,15 @@ async def confirm_for_order(scope: OrderScope, vault: Vault | None, now: int) ->
 
 # -- reading -----------------------------------------------------------------------------
 async def _opened(services: Services, found: list[Binding]) -> list[Binding]:
-    uow = services.uow
-    return [uow.open_expiry(b) for b in found]
+    """The bindings with their expiry; one whose record does not open (a key no longer
+    configured) is left out and logged, not allowed to fail the whole answer."""
+    readable = []
+    for b in found:
+        try:
+            readable.append(services.uow.open_expiry(b))
+        except GatewayError:
+            log.warning("binding %s cannot be opened with the configured vault keys", b.id)
+    return readable
 
 
 async def cards_now(services: Services, merchant_id: str) -> int:
@@ -219,12 +226,7 @@ async def for_page(services: Services, order: Order, owner: Merchant) -> list[Bi
         return []
     async with services.uow.transaction() as repos:
         found = await repos.bindings.for_client(owner.id, order.client_id)
-    readable = []
-    for b in found:
-        try:
-            readable.append(services.uow.open_expiry(b))
-        except GatewayError:  # a record under a key no longer configured: not offered
-            log.warning("binding %s cannot be opened with the configured vault keys", b.id)
+    readable = await _opened(services, found)
     shown = _visible(readable, await cards_now(services, owner.id), show_expired=False)
     if order.registered_binding_id:
         shown = [b for b in shown if b.id == order.registered_binding_id]

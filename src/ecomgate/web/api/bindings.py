@@ -186,6 +186,6 @@ def install(api: Api) -> None:
     api.add("unBindCard", unbind_card)
     api.add("bindCard", bind_card)
     api.add("extendBinding", extend_binding)
-    api.add("paymentOrderBinding", payment_order_binding)
+    api.add("paymentOrderBinding", payment_order_binding, payment_error=True)
     api.add("createBindingNoPayment", create_binding_no_payment)
     api.add("addParams", add_params)

@@ -119,6 +119,9 @@ class Method:
     handler: Handler
     #: getOrderStatus.do answers with ErrorCode/ErrorMessage
     legacy_keys: bool = False
+    #: the card-payment methods' errors also carry ``error`` (the message again) and
+    #: ``is3DSVer2``, as spec §3.10's example answer of paymentOrderBinding.do shows
+    payment_error: bool = False
 
 
 class Api:
@@ -129,8 +132,15 @@ class Api:
         self.ctx: Context | None = None
         self.options: dict[str, Any] = {}
 
-    def add(self, name: str, handler: Handler, *, legacy_keys: bool = False) -> None:
-        self.methods[name] = Method(handler, legacy_keys)
+    def add(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        legacy_keys: bool = False,
+        payment_error: bool = False,
+    ) -> None:
+        self.methods[name] = Method(handler, legacy_keys, payment_error)
 
     def bind(
         self,
@@ -202,6 +212,8 @@ class Api:
     def _error(method: Method, code: str, text: str) -> dict[str, Any]:
         if method.legacy_keys:
             return {"ErrorCode": code, "ErrorMessage": text}
+        if method.payment_error:
+            return {"error": text, "errorCode": code, "is3DSVer2": False, "errorMessage": text}
         return {"errorCode": code, "errorMessage": text}
 
 
