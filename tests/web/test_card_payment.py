@@ -268,9 +268,39 @@ async def test_the_last_declined_attempt_declines_the_order(
     assert (status["orderStatus"], status["actionCode"]) == (6, 71015)
 
     extra = await pay(api, order_id, "4563960122001999", "347")
-    assert_error(extra, "7", "order_not_payable")
+    assert_error(extra, "7", "attempts_exhausted")
+    assert extra["actionCode"] == -2013
     assert await api.status(order_id) == status
     assert len(await ledger(services, order_id)) == 3
+
+
+async def test_a_payment_attempt_after_the_attempts_are_used_up_gets_action_code_2013(
+    api: Api, http: httpx.AsyncClient, services: Services
+) -> None:
+    """Spec §2.5: the one attempt of the default merchant is used up by a decline; a further
+    attempt, over paymentorder.do or the page's processform.do, is refused with actionCode
+    -2013 and changes nothing.  Not after an expiry or decline.do: those are not attempts."""
+    order_id = await register(api)
+    first = await pay(api, order_id, "4444555511113333", "999")
+    assert first["actionCode"] == 71015
+    status = await api.status(order_id)
+    assert (status["orderStatus"], status["actionCode"]) == (6, 71015)
+
+    extra = await pay(api, order_id, "4563960122001999", "347")
+    assert_error(extra, "7", "attempts_exhausted")
+    assert extra["actionCode"] == -2013
+    form = {"MDORDER": order_id, **card("4563960122001999", "347"), "language": "ru"}
+    page = (await http.post("/payment/rest/processform.do", data=form)).json()
+    assert_error(page, "7", "attempts_exhausted", "ru")
+    assert page["actionCode"] == -2013
+    assert await api.status(order_id) == status
+    assert len(await ledger(services, order_id)) == 1
+
+    cancelled = await register(api)
+    assert (await api.call("decline", orderId=cancelled))["errorCode"] == "0"
+    refused = await pay(api, cancelled, "4563960122001999", "347")
+    assert_error(refused, "7", "order_not_payable", status=6)
+    assert "actionCode" not in refused
 
 
 async def test_a_paid_order_cannot_be_paid_again(api: Api, services: Services) -> None:

@@ -12,6 +12,9 @@ from typing import Any
 class GatewayError(Exception):
     """A business outcome that ends a request with a non-zero ``errorCode``."""
 
+    #: the ``actionCode`` the answer carries besides the errorCode (None: none)
+    action_code: int | None = None
+
     def __init__(self, error_code: int, key: str, **params: Any) -> None:
         super().__init__(f"{error_code}:{key}:{params}")
         self.error_code = error_code
@@ -61,6 +64,16 @@ class WrongState(GatewayError):
 
     def __init__(self, key: str = "wrong_state", **params: Any) -> None:
         super().__init__(7, key, **params)
+
+
+class AttemptsExhausted(WrongState):
+    """A payment attempt on an order its declined attempts have already declined (spec
+    §2.5): refused like any wrong state (7), and the answer carries actionCode -2013."""
+
+    action_code = -2013
+
+    def __init__(self) -> None:
+        super().__init__("attempts_exhausted")
 
 
 class SystemError_(GatewayError):

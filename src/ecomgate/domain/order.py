@@ -14,7 +14,7 @@ from typing import Any
 from . import codes
 from .cards import UNKNOWN as UNKNOWN_SYSTEM
 from .codes import OrderStatus
-from .errors import InvalidParameter, OperationForbidden, WrongState
+from .errors import AttemptsExhausted, InvalidParameter, OperationForbidden, WrongState
 from .events import BindingEvent, Event, OrderEvent
 from .money import CURRENCIES
 from .operations import Operation, OperationKind, OperationState, Totals, totals
@@ -236,6 +236,8 @@ class Order:
             raise WrongState("order_expired")
         if self.status is OrderStatus.ACS:
             raise WrongState("payment_in_progress")
+        if self.attempts_used_up:
+            raise AttemptsExhausted()
         if self.status is not OrderStatus.CREATED:
             raise WrongState("order_not_payable", status=int(self.status))
         if self._pending(OperationKind.AUTHORIZATION) is not None:
@@ -399,6 +401,18 @@ class Order:
     def _payment_operation(self) -> str:
         """The callback operation of this order's payment: a hold, or a charge."""
         return "approved" if self.two_phase else "deposited"
+
+    @property
+    def attempts_used_up(self) -> bool:
+        """Declined by its last declined attempt (spec §2.5), not by its lifetime's end or
+        by decline.do: a further attempt is answered with actionCode -2013."""
+        auth = self.authorization
+        return (
+            self.status is OrderStatus.DECLINED
+            and self.action_code not in _CLOSED_BY_THE_GATEWAY
+            and auth is not None
+            and auth.state is OperationState.DECLINED
+        )
 
     def attempts_left(self, max_attempts: int) -> int:
         return max(0, max_attempts - self.attempts)

@@ -203,6 +203,8 @@ class Api:
             body = self._error(
                 method, str(exc.error_code), message(exc.key, call.language, **exc.params)
             )
+            if exc.action_code is not None:  # e.g. -2013: the payment attempts are used up
+                body["actionCode"] = exc.action_code
         except Exception:
             log.exception("%s.do failed", name)
             body = self._error(method, "7", message("system_error", call.language))
