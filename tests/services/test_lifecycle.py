@@ -237,6 +237,50 @@ async def test_reversing_yesterdays_one_stage_payment_is_refused(services: Servi
     assert (err.value.error_code, err.value.key) == (7, "reverse_not_same_day")
 
 
+async def test_every_refusal_for_the_order_state_is_error_code_7(services: Services) -> None:
+    """Spec §3.6: what the order's state (or the processing) makes impossible is 7 whatever
+    the merchant may do; only a missing permission is 5, and it is checked after."""
+
+    async def refusal(work: object) -> tuple[int, str]:
+        with pytest.raises(GatewayError) as err:
+            await work  # type: ignore[misc]
+        return err.value.error_code, err.value.key
+
+    plain = await new_merchant(services)  # neither reverse-deposited nor partial-deposit
+    yesterday = services.clock.now_ms() - 86_400_000 - 1
+    old = await paid_order(services, plain, paid_at=yesterday)
+    assert await refusal(lifecycle.reverse(services, plain, ref(old))) == (
+        7,
+        "reverse_not_same_day",
+    )
+    captured = await paid_order(services, plain, two_phase=True)
+    await lifecycle.deposit(services, plain, ref(captured), 0)
+    assert await refusal(lifecycle.reverse(services, plain, ref(captured))) == (
+        7,
+        "reverse_wrong_state",
+    )
+    assert await refusal(lifecycle.deposit(services, plain, ref(captured), 0)) == (
+        7,
+        "deposit_wrong_state",
+    )
+
+    acquirer = ScriptedAcquirer(
+        capabilities=Capabilities(partial_deposit=False, reverse_deposited=False)
+    )
+    unable = with_acquirer(services, acquirer)
+    hold = await paid_order(services, plain, two_phase=True, amount=5000)
+    assert await refusal(lifecycle.deposit(unable, plain, ref(hold), 3000)) == (
+        7,
+        "partial_deposit_unsupported",
+    )
+    paid = await paid_order(services, plain, amount=5000)
+    assert await refusal(lifecycle.reverse(unable, plain, ref(paid))) == (
+        7,
+        "reverse_deposited_unsupported",
+    )
+    assert acquirer.calls == []
+
+
 async def test_decline_while_an_authorization_is_in_flight_is_refused(
     services: Services,
 ) -> None:
@@ -308,7 +352,7 @@ async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
     services: Services,
 ) -> None:
     """``Capabilities``: a processor without partial captures/refunds or same-day reversal
-    of a payment is never sent one; the shop gets the same refusal as for a permission."""
+    of a payment is never sent one; the shop is told the operation is impossible (7)."""
     acquirer = ScriptedAcquirer(
         capabilities=Capabilities(
             partial_deposit=False, partial_refund=False, reverse_deposited=False
@@ -319,14 +363,17 @@ async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
     hold = await paid_order(services, merchant, two_phase=True, amount=5000)
     with pytest.raises(GatewayError) as partial:
         await lifecycle.deposit(gateway, merchant, ref(hold), 3000)
-    assert partial.value.key == "partial_deposit_forbidden"
+    assert (partial.value.error_code, partial.value.key) == (7, "partial_deposit_unsupported")
     paid = await paid_order(services, merchant, amount=5000)
     with pytest.raises(GatewayError) as part_refund:
         await lifecycle.refund(gateway, merchant, ref(paid), RefundCommand(amount=1000))
     assert part_refund.value.key == "partial_refund_unsupported"
     with pytest.raises(GatewayError) as same_day:
         await lifecycle.reverse(gateway, merchant, ref(paid))
-    assert same_day.value.key == "reverse_deposited_forbidden"
+    assert (same_day.value.error_code, same_day.value.key) == (
+        7,
+        "reverse_deposited_unsupported",
+    )
     assert acquirer.calls == []
     await lifecycle.refund(gateway, merchant, ref(paid), RefundCommand(amount=0))
     assert acquirer.calls == [("refund", 5000)]

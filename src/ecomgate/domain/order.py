@@ -439,8 +439,12 @@ class Order:
         if currency is not None and currency != self.currency:
             raise InvalidParameter("currency", "currency_mismatch", currency=self.currency)
 
-    def check_deposit(self, amount: int, *, partial_allowed: bool) -> int:
-        """The amount a deposit.do of ``amount`` (0 = all) would capture, or an error."""
+    def check_deposit(
+        self, amount: int, *, partial_allowed: bool, partial_supported: bool = True
+    ) -> int:
+        """The amount a deposit.do of ``amount`` (0 = all) would capture, or an error.
+        ``partial_allowed``: the merchant's permission (refused: 5); ``partial_supported``:
+        the acquirer's capability (refused: 7, the operation is impossible, spec §3.6)."""
         self._refuse_if_expired()
         if self.status is not OrderStatus.APPROVED:
             raise WrongState("deposit_wrong_state", status=int(self.status))
@@ -452,17 +456,26 @@ class Order:
         self._check_minimum(amount)
         if amount > held:
             raise InvalidParameter("amount", "deposit_exceeds_hold", held=held)
+        if amount < held and not partial_supported:
+            raise WrongState("partial_deposit_unsupported", held=held)
         if amount < held and not partial_allowed:
             raise OperationForbidden("partial_deposit_forbidden", held=held)
         return amount
 
     def check_reverse(
-        self, amount: int | None, *, deposited_allowed: bool, bank_day_start: int
+        self,
+        amount: int | None,
+        *,
+        deposited_allowed: bool,
+        bank_day_start: int,
+        deposited_supported: bool = True,
     ) -> int:
         """The amount reverse.do would cancel, or an error (spec §3.6): a hold (status 1),
         or a one-stage payment (status 2) on its bank day with the permission.
 
-        Possible once: any earlier reversal, even a declined one, rules out another."""
+        Possible once: any earlier reversal, even a declined one, rules out another.  Every
+        refusal for the order's state is 7 (spec §3.6), checked before the merchant's
+        permission (5): a payment of an earlier bank day cannot be reversed by anyone."""
         self._refuse_if_expired()
         if any(op.kind is OperationKind.REVERSAL for op in self.operations):
             raise WrongState("already_reversed")
@@ -473,11 +486,13 @@ class Order:
             full = t.approved_amount
         elif self.status is OrderStatus.DEPOSITED and not self.two_phase:
             # a paid one-stage order; a captured hold is final (refund it instead)
-            if not deposited_allowed:
-                raise OperationForbidden("reverse_deposited_forbidden")
             deposit = self.last(OperationKind.DEPOSIT)
             if deposit is None or deposit.created_at < bank_day_start:
                 raise WrongState("reverse_not_same_day")
+            if not deposited_supported:
+                raise WrongState("reverse_deposited_unsupported")
+            if not deposited_allowed:
+                raise OperationForbidden("reverse_deposited_forbidden")
             full = t.deposited_amount
         else:
             raise WrongState("reverse_wrong_state", status=int(self.status))

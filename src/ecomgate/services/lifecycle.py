@@ -141,7 +141,9 @@ async def deposit(
         order.check_currency(currency)
         partial = merchant.may(Permission.PARTIAL_DEPOSIT)
         value = order.check_deposit(
-            amount, partial_allowed=partial and services.processing.capabilities.partial_deposit
+            amount,
+            partial_allowed=partial,
+            partial_supported=services.processing.capabilities.partial_deposit,
         )
         return order.reserve(OperationKind.DEPOSIT, ids.uuid7(now), value, now)
 
@@ -164,9 +166,9 @@ async def reverse(
         order.check_currency(currency)
         value = order.check_reverse(
             amount,
-            deposited_allowed=merchant.may(Permission.REVERSE_DEPOSITED)
-            and services.processing.capabilities.reverse_deposited,
+            deposited_allowed=merchant.may(Permission.REVERSE_DEPOSITED),
             bank_day_start=bank_day_start(now, services.policy.timezone),
+            deposited_supported=services.processing.capabilities.reverse_deposited,
         )
         return order.reserve(OperationKind.REVERSAL, ids.uuid7(now), value, now)
 
