@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ecomgate.domain import ids
+from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.domain.order import CardSnapshot
 from ecomgate.services import expiry
 from ecomgate.services import merchants as merchant_service
@@ -186,22 +187,30 @@ async def test_deposit_and_refund_by_order_number(api: Api) -> None:
     assert amounts(await api.status(order_id)) == (2000, 1500, 500)
 
 
-async def test_one_stage_order_reversed_on_the_same_day_with_permission(
-    api: Api, services: Services, merchant: MerchantCredentials
+async def test_reverse_of_a_paid_one_stage_order_is_allowed_the_same_bank_day_by_default(
+    api: Api, services: Services
 ) -> None:
+    """Spec §7, §8: reverse.do of a paid one-stage order on its bank day needs no
+    permission; a merchant whose ``reverse_deposited`` setting is false is refused (5)."""
     order_id = await paid(api)
-    forbidden = await api.call("reverse", orderId=order_id)
-    assert_error(forbidden, "5", "reverse_deposited_forbidden")
-    granted = await make_merchant(services, permissions=("card-payment-api", "reverse-deposited"))
-    client = Api(api.http, granted)
+    assert await api.call("reverse", orderId=order_id) == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 3
+    assert amounts(status) == (0, 0, 0)
+    refund = await api.call("refund", orderId=order_id, amount=0)
+    assert_error(refund, "7", "refund_wrong_state")
+
+    strict = await make_merchant(
+        services, settings=MerchantSettings(language="en", reverse_deposited=False)
+    )
+    client = Api(api.http, strict)
     try:
         own = await paid(client)
-        assert await client.call("reverse", orderId=own) == OK
-        status = await client.status(own)
-        assert status["orderStatus"] == 3
-        assert amounts(status) == (0, 0, 0)
-        refund = await client.call("refund", orderId=own, amount=0)
-        assert_error(refund, "7", "refund_wrong_state")
+        forbidden = await client.call("reverse", orderId=own)
+        assert_error(forbidden, "5", "reverse_deposited_forbidden")
+        assert (await client.status(own))["orderStatus"] == 2
+        hold = await paid(client, two_phase=True)  # a hold is reversed as always
+        assert await client.call("reverse", orderId=hold) == OK
     finally:
         await client.aclose()
 

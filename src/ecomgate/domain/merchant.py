@@ -10,7 +10,9 @@ class Permission(enum.StrEnum):
     DEPOSIT = "deposit"
     PARTIAL_DEPOSIT = "partial-deposit"
     REVERSE = "reverse"
-    #: reverse.do on a paid one-stage order (same bank day); BPC needs a permission for it
+    #: reverse.do on a paid one-stage order (same bank day): allowed by default now (spec
+    #: §7, §8); a merchant who must forbid it sets ``reverse_deposited`` false.  Still
+    #: accepted, granting it changes nothing (merchants created before keep working)
     REVERSE_DEPOSITED = "reverse-deposited"
     REFUND = "refund"
     #: paymentorder.do: server-to-server card payment (PCI DSS merchants, automated tests)
@@ -38,6 +40,9 @@ class MerchantSettings:
     session_timeout_secs: int = 1200
     #: payment attempts per order (spec §2.5; default 1 as on BPC UAT)
     max_attempts: int = 1
+    #: reverse.do of a paid one-stage order on its bank day (spec §7, §8: allowed by
+    #: default); False for a merchant who must forbid it (refused with errorCode 5)
+    reverse_deposited: bool = True
     language: str = "ru"
     #: the ``<page>`` part of formUrl: /payment/merchants/<page>/payment_<lang>.html
     page: str = "ecom"

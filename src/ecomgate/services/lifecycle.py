@@ -159,14 +159,15 @@ async def reverse(
     currency: str | None = None,
 ) -> Order:
     """reverse.do: cancel a hold (1 -> 3); a paid one-stage order only on the bank day of
-    its payment and with the ``reverse-deposited`` permission.  Once per order."""
+    its payment, unless the merchant's ``reverse_deposited`` setting forbids it.  Once per
+    order."""
     _require(merchant, Permission.REVERSE)
 
     def reserve(order: Order, now: int) -> Operation:
         order.check_currency(currency)
         value = order.check_reverse(
             amount,
-            deposited_allowed=merchant.may(Permission.REVERSE_DEPOSITED),
+            deposited_allowed=merchant.settings.reverse_deposited,
             bank_day_start=bank_day_start(now, services.policy.timezone),
             deposited_supported=services.processing.capabilities.reverse_deposited,
         )
