@@ -228,6 +228,26 @@ async def test_a_replayed_external_refund_id_waits_for_the_first_answer(
     assert (await load(services, order.id)).totals.refunded == 700
 
 
+async def test_a_replayed_refund_with_a_known_external_refund_id_never_refunds_twice(
+    services: Services,
+) -> None:
+    """Spec §8 (BPC): the replay, whatever its amount, is the earlier refund; the acquirer
+    is asked once."""
+    merchant = await new_merchant(services)
+    order = await paid_order(services, merchant)
+    acquirer = ScriptedAcquirer()
+    svc = with_acquirer(services, acquirer)
+    _, first = await lifecycle.refund(
+        svc, merchant, ref(order), RefundCommand(amount=700, external_id="ext-9")
+    )
+    for amount in (700, 1500, 0):
+        cmd = RefundCommand(amount=amount, external_id="ext-9")
+        _, again = await lifecycle.refund(svc, merchant, ref(order), cmd)
+        assert (again.id, again.amount, again.state) == (first.id, 700, OperationState.APPROVED)
+    assert acquirer.calls == [("refund", 700)]
+    assert (await load(services, order.id)).totals.refunded == 700
+
+
 async def test_reversing_yesterdays_one_stage_payment_is_refused(services: Services) -> None:
     merchant = await new_merchant(services, "reverse-deposited")
     yesterday = services.clock.now_ms() - 86_400_000 - 1

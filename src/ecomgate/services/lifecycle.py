@@ -191,8 +191,8 @@ async def refund(
     """refund.do: partial and repeated refunds within the deposited amount.
 
     ``externalRefundId`` makes it idempotent: a known id answers with that refund's result
-    (waiting briefly if it is still in flight) and never refunds twice; the same id with a
-    different amount is a client bug and fails loudly (errorCode 5)."""
+    (waiting briefly if it is still in flight), whatever amount the replay carries, and
+    never refunds twice (spec §8: BPC's behaviour)."""
     _require(merchant, Permission.REFUND)
     earlier: Operation | None = None
 
@@ -222,13 +222,8 @@ class _Replay(Exception):
 async def _replay(
     services: Services, earlier: Operation, cmd: RefundCommand
 ) -> tuple[Order, Operation]:
-    if cmd.amount not in (0, earlier.amount):
-        raise InvalidParameter(
-            "externalRefundId",
-            "external_refund_id_reused",
-            external_id=earlier.external_id,
-            amount=earlier.amount,
-        )
+    """A known ``externalRefundId`` (spec §3.7, §8, BPC): the earlier refund's outcome,
+    whatever ``cmd`` says (its amount is not looked at); nothing is refunded again."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + REPLAY_WAIT_S
     while True:
