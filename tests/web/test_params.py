@@ -126,7 +126,8 @@ def test_null_json_params_count_as_absent() -> None:
         ("sessionTimeoutSecs", "ten", 5, "not_digits", {"max": 9}),
         ("language", "r1", 5, "bad_language", {}),
         ("language", "english", 5, "bad_language", {}),
-        ("orderNumber", "N" * 37, 5, "too_long", {"max": 36}),
+        ("orderNumber", "N" * 37, 1, "too_long", {"max": 36}),  # spec §3.1: errorCode 1
+        ("orderNumber", "<b>1</b>", 1, "html_not_allowed", {}),
         ("description", "<script>x</script>", 5, "html_not_allowed", {}),
         ("description", "a\x00b", 5, "control_characters", {}),
         ("jsonParams", '{"a": {"b": 1}}', 5, "bad_json_params", {}),

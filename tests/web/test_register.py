@@ -76,7 +76,7 @@ async def test_order_number_of_36_characters_is_accepted(api: Api) -> None:
         ({"currency": "RUB"}, "5", "currency"),
         ({"language": "english"}, "5", "language"),
         ({"language": "r1"}, "5", "language"),
-        ({"orderNumber": "N" * 37}, "5", "orderNumber"),
+        ({"orderNumber": "N" * 37}, "1", "orderNumber"),  # spec §3.1: invalid number is 1
         ({"description": "d" * 599}, "5", "description"),
         ({"description": "<script>alert(1)</script>"}, "5", "description"),
         ({"jsonParams": "{not json"}, "5", "jsonParams"),
@@ -170,3 +170,68 @@ async def test_currency_defaults_to_the_merchants(api: Api) -> None:
     body = await api.register()
     status = await api.status(body["orderId"])
     assert status["currency"] == "643"
+
+
+# -- issue 11: the registration rules of spec §3.1 ------------------------------------------
+def _cart(*items: dict[str, object] | None, key: str = "items") -> str:
+    if items == (None,):
+        return json.dumps({"cartItems": {key: None}})
+    return json.dumps({"cartItems": {key: list(items)}})
+
+
+@pytest.mark.parametrize("cart", [_cart(None), _cart()], ids=["null", "empty"])
+async def test_an_order_bundle_whose_cart_items_are_null_or_empty_is_an_empty_cart(
+    api: Api, cart: str
+) -> None:
+    """Spec §3.1: ``cartItems.items`` null or [] is an empty cart, accepted whatever the
+    order's amount (there is no total to compare)."""
+    body = await api.call("register", amount=2000, returnUrl="https://s.example", orderBundle=cart)
+    assert "orderId" in body, body
+    status = await api.status(body["orderId"])
+    assert status["orderBundle"] == json.loads(cart)
+
+
+async def test_a_cart_item_whose_price_times_quantity_differs_from_its_amount_is_refused_with_5(
+    api: Api,
+) -> None:
+    """Spec §3.1: ``itemAmount`` = ``itemPrice`` × ``quantity.value`` (rounded) when both are
+    given; otherwise errorCode 5.  Consistent items (fractional quantities rounded) pass."""
+    wrong = _cart(
+        {
+            "positionId": 1,
+            "itemPrice": 500,
+            "quantity": {"value": 2, "measure": "pcs"},
+            "itemAmount": 1000,
+        },
+        {
+            "positionId": 2,
+            "itemPrice": 400,
+            "quantity": {"value": 3, "measure": "pcs"},
+            "itemAmount": 1000,
+        },
+    )
+    body = await api.call("register", amount=2000, returnUrl="https://s.example", orderBundle=wrong)
+    assert_error(body, "5", "cart_item_amount_mismatch", position=2, amount=1000, expected=1200)
+    right = _cart(
+        {"itemPrice": 500, "quantity": {"value": 2, "measure": "pcs"}, "itemAmount": 1000},
+        {"itemPrice": 600, "quantity": {"value": 1.667, "measure": "kg"}, "itemAmount": 1000},
+    )
+    body = await api.call("register", amount=2000, returnUrl="https://s.example", orderBundle=right)
+    assert "orderId" in body, body
+    no_price = _cart({"quantity": {"value": 3, "measure": "pcs"}, "itemAmount": 2000})
+    body = await api.call(
+        "register", amount=2000, returnUrl="https://s.example", orderBundle=no_price
+    )
+    assert "orderId" in body, body
+
+
+async def test_an_order_number_longer_than_36_characters_is_error_code_1(api: Api) -> None:
+    """Spec §3.1: an invalid order number is errorCode 1 (not 5), on both register methods;
+    the status lookup by orderNumber keeps the generic 5."""
+    for method in ("register", "registerPreAuth"):
+        body = await api.call(
+            method, amount=2000, returnUrl="https://s.example", orderNumber="N" * 37
+        )
+        assert_error(body, "1", "too_long", name="orderNumber", max=36)
+    status = await api.call("getOrderStatusExtended", orderNumber="N" * 37)
+    assert_error(status, "5", "too_long", name="orderNumber", max=36)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ecomgate.domain import ids
@@ -88,7 +89,9 @@ def _check_features(merchant: Merchant, cmd: RegisterCommand) -> None:
 
 
 def _check_bundle(cmd: RegisterCommand) -> None:
-    """orderBundle's cart must add up to ``amount`` (spec §3.1)."""
+    """orderBundle's cart must add up to ``amount``, and each item's ``itemAmount`` be its
+    ``itemPrice`` × ``quantity.value`` (rounded) when both are given (spec §3.1).  A cart
+    whose ``items`` is null or empty is an empty cart: nothing to check."""
     bundle = cmd.order_bundle
     if bundle is None:
         return
@@ -97,17 +100,48 @@ def _check_bundle(cmd: RegisterCommand) -> None:
     cart = bundle.get("cartItems")
     if cart is None:
         return
-    items = cart.get("items") if isinstance(cart, dict) else None
+    if not isinstance(cart, dict):
+        raise InvalidParameter("orderBundle", "bad_cart")
+    items = cart.get("items")
+    if items is None or items == []:
+        return
     if not isinstance(items, list):
         raise InvalidParameter("orderBundle", "bad_cart")
     total = 0
-    for item in items:
-        value = item.get("itemAmount") if isinstance(item, dict) else None
+    for position, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise InvalidParameter("orderBundle", "bad_cart")
+        value = item.get("itemAmount")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InvalidParameter("orderBundle", "bad_cart")
+        price, quantity = item.get("itemPrice"), item.get("quantity")
+        count = quantity.get("value") if isinstance(quantity, dict) else quantity
+        if price is not None and count is not None:
+            if not _number(price) or not _number(count):
+                raise InvalidParameter("orderBundle", "bad_cart")
+            expected = _times(price, count)
+            if expected != value:
+                raise InvalidParameter(
+                    "orderBundle",
+                    "cart_item_amount_mismatch",
+                    position=position,
+                    amount=value,
+                    expected=expected,
+                )
         total += value
     if total != cmd.amount:
         raise InvalidParameter("orderBundle", "cart_total_mismatch", total=total)
+
+
+def _times(price: float, count: float) -> int:
+    """``price`` × ``count`` rounded half up to a whole minor unit (quantities may be
+    fractional: 1.5 kg)."""
+    product = Decimal(str(price)) * Decimal(str(count))
+    return int(product.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 async def register(services: Services, merchant: Merchant, cmd: RegisterCommand) -> Order:

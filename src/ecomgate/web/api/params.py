@@ -127,6 +127,9 @@ class Param:
     repeatable: bool = False
     #: stored as sent in the order's ``extra`` (accepted, kept, not interpreted)
     keep: bool = False
+    #: the errorCode of a malformed value where the spec names another than 5 (spec §3.1:
+    #: an invalid ``orderNumber`` of register.do is 1); the message stays the same
+    error_code: int = 5
 
 
 _HTML = re.compile(r"<\s*[a-zA-Z/!?]")
@@ -298,14 +301,19 @@ class ParamTable:
                 if p.required:
                     raise MissingParameter(p.name)
                 continue
-            if p.repeatable:
-                out[p.name] = [check(v, ctx) for v in values]
-            else:
+            try:
+                if p.repeatable:
+                    out[p.name] = [check(v, ctx) for v in values]
+                    continue
                 # a repeated single-valued name: the first one wins, as the servlet API's
                 # getParameter() does on the real gateways
                 value = check(values[0], ctx)
-                if value is not None:
-                    out[p.name] = value
+            except InvalidParameter as exc:
+                if p.error_code == exc.error_code:
+                    raise
+                raise GatewayError(p.error_code, exc.key, **exc.params) from exc
+            if value is not None:
+                out[p.name] = value
         return out
 
 
@@ -321,7 +329,7 @@ AUTH = (
 REGISTER = ParamTable(
     (
         *AUTH,
-        Param("orderNumber", Kind.TEXT, 36),
+        Param("orderNumber", Kind.TEXT, 36, error_code=1),
         Param("amount", Kind.AMOUNT, 12, required=True),
         Param("currency", Kind.DIGITS, 3, exact=True),
         Param("returnUrl", Kind.URL, 512, required=True),
