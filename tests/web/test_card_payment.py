@@ -565,3 +565,33 @@ async def test_the_authorization_is_stored_once_on_its_ledger_row_with_the_conne
     # the authorization's fields live on its ledger row, with the connector's reference
     assert auth.connector_ref == f"EMU-{auth.id}"
     assert order.approval_code == auth.approval_code and len(order.approval_code) == 6
+
+
+async def test_declines_from_processform_and_paymentorder_carry_error_type_name_and_processing_error_type(
+    api: Api, retrying_api: Api, http: httpx.AsyncClient
+) -> None:
+    """Spec §3.9: a declined payment's answer has ``error`` (the decline text),
+    ``errorTypeName`` and ``processingErrorType``: wrong card data is DATA_INPUT_ERROR /
+    CLIENT_ERROR; an issuer's limit decline (attempts left) ISSUER_DECLINE / ISSUER_ERROR.
+    An approved payment carries none of them."""
+    order_id = await register(api)
+    final = await pay(api, order_id, "4444555511113333", "999")
+    assert final["actionCode"] == 71015 and "redirect" in final
+    assert final["error"] == final["displayErrorMessage"]
+    assert (final["errorTypeName"], final["processingErrorType"]) == (
+        "DATA_INPUT_ERROR",
+        "CLIENT_ERROR",
+    )
+
+    retry_id = await register(retrying_api)
+    form = {"MDORDER": retry_id, **card("4444444444446666"), "language": "en"}
+    page = (await http.post("/payment/rest/processform.do", data=form)).json()
+    assert page["errorCode"] == "0" and page["actionCode"] == -20010 and page["attemptsLeft"] == 2
+    assert page["error"] == "Operation declined. Contact the bank that issued the card."
+    assert (page["errorTypeName"], page["processingErrorType"]) == (
+        "ISSUER_DECLINE",
+        "ISSUER_ERROR",
+    )
+
+    approved = await pay(api, await register(api), "4563960122001999", "347")
+    assert not {"error", "errorTypeName", "processingErrorType"} & set(approved)

@@ -81,6 +81,38 @@ _EN = _load()
 _EN[DECLINED_BY_MERCHANT] = _EN.get(DECLINED_BY_MERCHANT, "Order declined by the merchant")
 
 
+#: spec §3.9: the machine-readable class of a decline, ``(errorTypeName,
+#: processingErrorType)``.  The spec names two pairs (wrong card data: DATA_INPUT_ERROR /
+#: CLIENT_ERROR; an unknown 3-DS enrolment: TDS_UNKNOWN_ARES_STATUS / MANDATORY_3DSECURE);
+#: the other names are EcomGate's own, in the same style (docs/api.md lists them)
+DATA_INPUT = ("DATA_INPUT_ERROR", "CLIENT_ERROR")
+_DECLINE_CLASSES: dict[int, tuple[str, str]] = {
+    WRONG_CARD_DATA: DATA_INPUT,
+    101: DATA_INPUT,  # expired card
+    111: DATA_INPUT,  # wrong card number
+    125: DATA_INPUT,
+    -2016: ("TDS_UNKNOWN_ARES_STATUS", "MANDATORY_3DSECURE"),
+    -2018: ("TDS_UNKNOWN_ARES_STATUS", "MANDATORY_3DSECURE"),
+    THREE_DS_REJECTED: ("TDS_AUTHENTICATION_FAILED", "MANDATORY_3DSECURE"),
+    -2011: ("TDS_AUTHENTICATION_FAILED", "MANDATORY_3DSECURE"),
+    151017: ("TDS_AUTHENTICATION_FAILED", "MANDATORY_3DSECURE"),
+    341016: ("TDS_AUTHENTICATION_FAILED", "MANDATORY_3DSECURE"),
+    PROCESSING_TIMEOUT: ("PROCESSING_TIMEOUT", "SYSTEM_ERROR"),
+    NOT_RECEIVED_BY_ACQUIRER: ("PROCESSING_TIMEOUT", "SYSTEM_ERROR"),
+    151019: ("PROCESSING_TIMEOUT", "SYSTEM_ERROR"),
+    ORDER_EXPIRED: ("SESSION_EXPIRED", "CLIENT_ERROR"),
+    999: ("FRAUD", "FRAUD_ERROR"),
+    2001: ("FRAUD", "FRAUD_ERROR"),
+}
+#: any other decline: the issuer (or the network) said no
+ISSUER_DECLINE = ("ISSUER_DECLINE", "ISSUER_ERROR")
+
+
+def decline_class(code: int) -> tuple[str, str]:
+    """``(errorTypeName, processingErrorType)`` of a declined payment (spec §3.9)."""
+    return _DECLINE_CLASSES.get(code, ISSUER_DECLINE)
+
+
 def action_code_description(code: int, language: str) -> str:
     """Spec §3.3: "" for 0 and -100, otherwise a localized description."""
     if code in (APPROVED, NO_ATTEMPT):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecomgate.domain import codes
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.services import payment
@@ -57,10 +58,12 @@ def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
             "is3DSVer2": False,
         }
     if result.next is Next.RETRY:
+        decline = buyer_texts.decline_message(order.action_code, language)
         return {
-            "displayErrorMessage": buyer_texts.decline_message(order.action_code, language),
+            "displayErrorMessage": decline,
             "actionCode": order.action_code,
             "attemptsLeft": result.attempts_left,
+            **_decline_details(order.action_code, decline),
         }
     if result.next is Next.PROCESSING:
         return {"info": buyer_texts.status_text("result_processing_title", language)}
@@ -75,7 +78,14 @@ def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
         "info": decline,
         "actionCode": order.action_code,
         "displayErrorMessage": decline,
+        **_decline_details(order.action_code, decline),
     }
+
+
+def _decline_details(action_code: int, text: str) -> dict[str, str]:
+    """Spec §3.9: a decline's ``error`` (its text) and machine-readable class."""
+    type_name, processing_type = codes.decline_class(action_code)
+    return {"error": text, "errorTypeName": type_name, "processingErrorType": processing_type}
 
 
 async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
