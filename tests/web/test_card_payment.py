@@ -595,3 +595,27 @@ async def test_declines_from_processform_and_paymentorder_carry_error_type_name_
 
     approved = await pay(api, await register(api), "4563960122001999", "347")
     assert not {"error", "errorTypeName", "processingErrorType"} & set(approved)
+
+
+@pytest.mark.parametrize(("default", "shown"), [("ru", "ru"), ("en", "en"), ("hy", "en")])
+async def test_the_payment_page_in_a_language_without_strings_falls_back_to_the_merchant_default(
+    http: httpx.AsyncClient, services: Services, default: str, shown: str
+) -> None:
+    """Spec §7: a page asked for in a language it has no strings for (de) is shown in the
+    merchant's default language, as the API messages are; a default it cannot show either
+    means en.  A language it has strings for is always honoured."""
+    from ecomgate.web.payment_page import i18n
+
+    merchant = await make_merchant(services, settings=MerchantSettings(language=default))
+    api = Api(http, merchant)
+    try:
+        body = await api.register(amount=2000, language="de", returnUrl=RETURN_URL)
+        assert "/payment_de.html?" in body["formUrl"]
+        code, html = await page(api, body["formUrl"])
+        assert code == 200
+        assert f'<html lang="{shown}">' in html
+        assert i18n.strings(shown)["card_number"] in html
+        code, html = await page(api, body["formUrl"].replace("payment_de", "payment_ru"))
+        assert '<html lang="ru">' in html
+    finally:
+        await api.aclose()

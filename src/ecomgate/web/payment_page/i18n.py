@@ -14,7 +14,25 @@ from __future__ import annotations
 
 from ecomgate.web.buyer_texts import DEFAULT_LANG, LANGUAGES, STATUS_TEXTS, normalize_lang
 
-__all__ = ["DEFAULT_LANG", "JS_KEYS", "STRINGS", "SUPPORTED_LANGS", "normalize_lang", "strings"]
+__all__ = [
+    "DEFAULT_LANG",
+    "JS_KEYS",
+    "STRINGS",
+    "SUPPORTED_LANGS",
+    "normalize_lang",
+    "page_lang",
+    "strings",
+]
+
+
+def page_lang(requested: str | None, merchant_default: str) -> str:
+    """Spec §7: the page in the language asked for when it has strings for it, otherwise
+    in the merchant's default language (as the API messages fall back), otherwise en."""
+    code = (requested or "").strip().lower()[:2]
+    if code in LANGUAGES:
+        return code
+    return normalize_lang(merchant_default)
+
 
 _EN: dict[str, str] = {
     # common / layout

@@ -150,6 +150,9 @@ async def payment_page(request: Request) -> Response:
             "result.html", 404, lang=lang, t=t, kind="not_found", order=None, return_url=""
         )
     order, merchant = found
+    # a language the page has no strings for: the merchant's default (spec §7)
+    lang = i18n.page_lang(match.group("lang"), merchant.settings.language)
+    t = i18n.strings(lang)
     context = _order_context(order, merchant.name, lang)
     if order.status is OrderStatus.CREATED and not order.payment_in_progress:
         view = (match.group("view") or "").lower()
