@@ -116,3 +116,29 @@ async def test_every_method_requires_credentials(http: httpx.AsyncClient, method
     body = await api.call(method, orderId="01491d0b-c848-7dd6-a20d-e96900a7d8c0")
     assert (body.get("errorCode") or body.get("ErrorCode")) == "5"
     await api.aclose()
+
+
+async def test_with_token_authentication_the_status_is_looked_up_by_order_id_only(
+    http: httpx.AsyncClient, web_database_url: str, merchant: MerchantCredentials
+) -> None:
+    """Spec §3.3: with ``token`` only ``orderId`` names the order: ``orderNumber`` alone is
+    errorCode 1, and beside an orderId it is ignored; with a password both work."""
+    token = _cli(web_database_url, "merchant", "token", merchant.login).strip()
+    api = Api(http)
+    try:
+        body = await api.register(token=token, orderNumber="TOKEN-1", language="en")
+        order_id = body["orderId"]
+        by_number = await api.call("getOrderStatusExtended", token=token, orderNumber="TOKEN-1")
+        assert_error(by_number, "1", "order_id_required_with_token")
+        both = await api.call(
+            "getOrderStatusExtended", token=token, orderId=order_id, orderNumber="OTHER"
+        )
+        assert both["orderNumber"] == "TOKEN-1"
+        password = Api(http, merchant)
+        try:
+            found = await password.call("getOrderStatusExtended", orderNumber="TOKEN-1")
+            assert found["orderStatus"] == 0
+        finally:
+            await password.aclose()
+    finally:
+        await api.aclose()

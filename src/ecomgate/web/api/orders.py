@@ -77,8 +77,12 @@ async def find_order(call: ApiCall, *, number_allowed: bool = True) -> Order:
     merchant = call.merchant or await call.authenticate()
     values = STATUS.validate(call.raw, call.ctx)
     raw_id = values.get("orderId")
-    number = values.get("orderNumber") if number_allowed else None
+    # spec §3.3: with token authentication the order is named by orderId only
+    by_token = bool(call.param("token"))
+    number = values.get("orderNumber") if number_allowed and not by_token else None
     if raw_id is None and number is None:
+        if by_token and values.get("orderNumber") is not None:
+            raise GatewayError(1, "order_id_required_with_token")
         raise GatewayError(1, "no_order_id")
     if raw_id is not None:
         ref = OrderRef(order_id=params.order_id(raw_id))
