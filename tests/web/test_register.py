@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from ..support import Api, assert_error
+from ecomgate.services.context import Services
+
+from ..support import Api, assert_error, make_merchant
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -235,3 +237,34 @@ async def test_an_order_number_longer_than_36_characters_is_error_code_1(api: Ap
         assert_error(body, "1", "too_long", name="orderNumber", max=36)
     status = await api.call("getOrderStatusExtended", orderNumber="N" * 37)
     assert_error(status, "5", "too_long", name="orderNumber", max=36)
+
+
+async def test_autocompletion_date_and_auto_reverse_date_need_their_permission(
+    api: Api, services: Services
+) -> None:
+    """Spec §3.2: the gateway capturing (``autocompletionDate``) or reversing
+    (``autoReverseDate``) a hold by itself needs the merchant's permission, else 5;
+    register.do (one stage, nothing to capture) ignores the dates as before."""
+    when = "2030-01-01T03:00:00"
+    for name in ("autocompletionDate", "autoReverseDate"):
+        body = await api.call(
+            "registerPreAuth", amount=2000, returnUrl="https://s.example", **{name: when}
+        )
+        assert_error(body, "5", "auto_completion_forbidden", name=name)
+    one_stage = await api.call(
+        "register", amount=2000, returnUrl="https://s.example", autocompletionDate=when
+    )
+    assert "orderId" in one_stage, one_stage
+
+    granted = await make_merchant(
+        services, permissions=("card-payment-api", "auto-completion", "auto-reverse")
+    )
+    client = Api(api.http, granted)
+    try:
+        for name in ("autocompletionDate", "autoReverseDate"):
+            body = await client.call(
+                "registerPreAuth", amount=2000, returnUrl="https://s.example", **{name: when}
+            )
+            assert "orderId" in body, body
+    finally:
+        await client.aclose()

@@ -24,6 +24,9 @@ class Permission(enum.StrEnum):
     CREATE_BINDING_NO_PAYMENT = "create-binding-no-payment"
     #: act on behalf of other merchants with ``merchantLogin``
     OTHER_MERCHANTS = "other-merchants"
+    #: registerPreAuth.do with ``autocompletionDate`` / ``autoReverseDate`` (spec §3.2)
+    AUTO_COMPLETION = "auto-completion"
+    AUTO_REVERSE = "auto-reverse"
 
 
 #: what ``ecomgate merchant create`` grants unless told otherwise
