@@ -26,8 +26,13 @@ from .context import Services
 from .ports import Store
 
 #: what a merchant made for a test suite may do unless it asks otherwise: everything a
-#: shop's tests need (server-to-server payment to pay without a browser, same-day reversal)
-SANDBOX_PERMISSIONS = (Permission.CARD_PAYMENT_API.value, Permission.REVERSE_DEPOSITED.value)
+#: shop's tests need (server-to-server payment to pay without a browser, holds completed or
+#: reversed at a date)
+SANDBOX_PERMISSIONS = (
+    Permission.CARD_PAYMENT_API.value,
+    Permission.AUTO_COMPLETION.value,
+    Permission.AUTO_REVERSE.value,
+)
 #: the furthest one call may move a clock (ten years)
 MAX_ADVANCE_SECONDS = 10 * 366 * 86_400
 
