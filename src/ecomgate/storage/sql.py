@@ -482,6 +482,7 @@ class SqlOutbox:
     ) -> None:
         # the position in the stream is taken under the lock of the order (or binding) the
         # events belong to, which the caller holds: no two writers compute the same one
+        last_seq: dict[str, int] = {}  # one look per stream, however many events it gets
         for event in events:
             if isinstance(event, BindingEvent):
                 owner = event.merchant_id
@@ -493,10 +494,14 @@ class SqlOutbox:
                 if merchant_id is None:
                     raise ValueError("order events need their merchant")
                 owner, binding_id, stream, params = merchant_id, None, event.order_id, event.extra
-            row = await self.db.fetchone(
-                "SELECT COALESCE(MAX(stream_seq), 0) AS seq FROM outbox_events WHERE stream = $1",
-                stream,
-            )
+            if stream not in last_seq:
+                row = await self.db.fetchone(
+                    "SELECT COALESCE(MAX(stream_seq), 0) AS seq FROM outbox_events"
+                    " WHERE stream = $1",
+                    stream,
+                )
+                last_seq[stream] = int(row["seq"]) if row else 0
+            last_seq[stream] += 1
             # an order's dynamicCallbackUrl takes its payment events only (spec §3.1): a
             # stored card's events go to the merchant's static URL
             payload = {
@@ -508,7 +513,7 @@ class SqlOutbox:
                 "id": ids.uuid7(event.at),
                 "merchant_id": owner,
                 "stream": stream,
-                "stream_seq": int(row["seq"] if row else 0) + 1,
+                "stream_seq": last_seq[stream],
                 "order_id": event.order_id,
                 "binding_id": binding_id,
                 "operation": event.operation,

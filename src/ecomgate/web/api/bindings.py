@@ -43,10 +43,6 @@ def _required(values: dict[str, Any], name: str) -> str:
     return str(value)
 
 
-def _success(call: ApiCall) -> dict[str, Any]:
-    return {"errorCode": "0", "errorMessage": message("success", call.language)}
-
-
 async def get_bindings(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = GET_BINDINGS.validate(call.raw, call.ctx)
@@ -57,7 +53,7 @@ async def get_bindings(call: ApiCall) -> dict[str, Any]:
         binding_type=v.get("bindingType"),
         show_expired=v.get("showExpired", False),
     )
-    return _success(call) | {"bindings": [binding_view(b) for b in found]}
+    return call.success() | {"bindings": [binding_view(b) for b in found]}
 
 
 async def get_bindings_by_card_or_id(call: ApiCall) -> dict[str, Any]:
@@ -73,21 +69,21 @@ async def get_bindings_by_card_or_id(call: ApiCall) -> dict[str, Any]:
         binding_id=None if pan else binding_id,
         show_expired=v.get("showExpired", False),
     )
-    return _success(call) | {"bindings": [binding_view(b, client=True) for b in found]}
+    return call.success() | {"bindings": [binding_view(b, client=True) for b in found]}
 
 
 async def unbind_card(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = BINDING_ID.validate(call.raw, call.ctx)
     await bindings.unbind(call.services, merchant, _required(v, "bindingId"))
-    return _success(call)
+    return call.success()
 
 
 async def bind_card(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = BINDING_ID.validate(call.raw, call.ctx)
     await bindings.bind(call.services, merchant, _required(v, "bindingId"))
-    return _success(call)
+    return call.success()
 
 
 async def extend_binding(call: ApiCall) -> dict[str, Any]:
@@ -95,7 +91,7 @@ async def extend_binding(call: ApiCall) -> dict[str, Any]:
     v = EXTEND_BINDING.validate(call.raw, call.ctx)
     binding_id = _required(v, "bindingId")
     await bindings.extend(call.services, merchant, binding_id, _required(v, "newExpiry"))
-    return _success(call)
+    return call.success()
 
 
 async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
@@ -153,7 +149,7 @@ async def create_binding_no_payment(call: ApiCall) -> dict[str, Any]:
             phone=v.get("phone", ""),
         ),
     )
-    return _success(call) | {
+    return call.success() | {
         "bindingId": binding.id,
         "maskedPan": binding.masked_pan,
         "expiryDate": binding.expiry,
@@ -177,7 +173,7 @@ async def add_params(call: ApiCall) -> dict[str, Any]:
             raise GatewayError(5, "bad_add_params")
         pairs[str(name)] = value if isinstance(value, str) else json.dumps(value)
     await add_order_params(call.services, merchant, OrderRef(order_id=order_id), pairs)
-    return _success(call)
+    return call.success()
 
 
 def install(api: Api) -> None:

@@ -72,6 +72,10 @@ class ApiCall:
     language: str = "ru"
     merchant: Merchant | None = field(default=None)
 
+    def success(self, **body: Any) -> dict[str, Any]:
+        """errorCode "0" with its message in the call's language, and ``body``."""
+        return {"errorCode": "0", "errorMessage": message("success", self.language), **body}
+
     def param(self, name: str) -> str | None:
         values = self.raw.get(name)
         return values[0] if values else None

@@ -12,7 +12,6 @@ from ecomgate.services.uow import OrderRef
 
 from . import params
 from .endpoint import Api, ApiCall
-from .messages import message
 from .params import DECLINE, DEPOSIT, REFUND, REVERSE
 
 
@@ -28,22 +27,18 @@ def _ref(values: dict[str, Any]) -> OrderRef:
     )
 
 
-def _success(call: ApiCall) -> dict[str, Any]:
-    return {"errorCode": "0", "errorMessage": message("success", call.language)}
-
-
 async def deposit(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate()
     v = DEPOSIT.validate(call.raw, call.ctx)
     await lifecycle.deposit(call.services, merchant, _ref(v), v["amount"], v.get("currency"))
-    return _success(call)
+    return call.success()
 
 
 async def reverse(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate()
     v = REVERSE.validate(call.raw, call.ctx)
     await lifecycle.reverse(call.services, merchant, _ref(v), v.get("amount"), v.get("currency"))
-    return _success(call)
+    return call.success()
 
 
 async def refund(call: ApiCall) -> dict[str, Any]:
@@ -56,14 +51,14 @@ async def refund(call: ApiCall) -> dict[str, Any]:
         external_id=v.get("externalRefundId"),
     )
     await lifecycle.refund(call.services, merchant, _ref(v), cmd)
-    return _success(call)
+    return call.success()
 
 
 async def decline(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate()
     v = DECLINE.validate(call.raw, call.ctx)
     await lifecycle.decline(call.services, merchant, _ref(v))
-    return _success(call)
+    return call.success()
 
 
 def install(api: Api) -> None:

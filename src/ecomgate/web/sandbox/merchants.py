@@ -17,7 +17,6 @@ from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services import sandbox
 
 from ..api.endpoint import ApiCall
-from ..api.messages import message
 
 #: the request parameters of the chaos, and the field each one sets
 _CHAOS_PARAMS = {
@@ -29,10 +28,6 @@ _CHAOS_PARAMS = {
     "callbackDelaySeconds": "callback_delay_ms",
 }
 _TRUE = ("true", "1", "yes", "on")
-
-
-def _success(call: ApiCall, **body: Any) -> dict[str, Any]:
-    return {"errorCode": "0", "errorMessage": message("success", call.language), **body}
 
 
 def _faults_allowed(call: ApiCall) -> None:
@@ -80,8 +75,7 @@ async def create_merchant(call: ApiCall) -> dict[str, Any]:
     shown = merchant.settings.to_dict() | {
         "callback_secret": "***" if merchant.settings.callback_secret else ""
     }
-    return _success(
-        call,
+    return call.success(
         userName=merchant.login,
         password=password,
         permissions=sorted(merchant.permissions),
@@ -93,13 +87,13 @@ async def reset(call: ApiCall) -> dict[str, Any]:
     """``POST /sandbox/reset``: the merchant's orders, callbacks, clock and chaos go."""
     merchant = await call.authenticate()
     deleted = await sandbox.reset(call.services, merchant)
-    return _success(call, ordersDeleted=deleted)
+    return call.success(ordersDeleted=deleted)
 
 
 async def clock(call: ApiCall) -> dict[str, Any]:
     """``GET /sandbox/clock``: how far the merchant's clock was moved."""
     merchant = await call.authenticate()
-    return _success(call, clockOffsetSeconds=await sandbox.clock_offset(call.services, merchant))
+    return call.success(clockOffsetSeconds=await sandbox.clock_offset(call.services, merchant))
 
 
 async def advance_clock(call: ApiCall) -> dict[str, Any]:
@@ -110,7 +104,7 @@ async def advance_clock(call: ApiCall) -> dict[str, Any]:
     if seconds is None:
         raise GatewayError(4, "missing_parameter", name="seconds")
     offset = await sandbox.advance_clock(call.services, merchant, seconds)
-    return _success(call, clockOffsetSeconds=offset)
+    return call.success(clockOffsetSeconds=offset)
 
 
 def _chaos_json(chaos: Chaos) -> dict[str, Any]:
@@ -130,7 +124,7 @@ async def chaos(call: ApiCall) -> dict[str, Any]:
     ``actionCodeCount``, ``callbacks`` = drop|delay|"" with ``callbackDelaySeconds``)."""
     merchant = await call.authenticate()
     if call.request.method == "GET":
-        return _success(call, chaos=_chaos_json(await sandbox.chaos(call.services, merchant)))
+        return call.success(chaos=_chaos_json(await sandbox.chaos(call.services, merchant)))
     _faults_allowed(call)
     changes: dict[str, Any] = {}
     for param, field in _CHAOS_PARAMS.items():
@@ -147,10 +141,10 @@ async def chaos(call: ApiCall) -> dict[str, Any]:
             value = _integer(call, param) or 0
             changes[field] = value * 1000 if field == "callback_delay_ms" else value
     updated = await sandbox.set_chaos(call.services, merchant, changes)
-    return _success(call, chaos=_chaos_json(updated))
+    return call.success(chaos=_chaos_json(updated))
 
 
 async def clear_chaos(call: ApiCall) -> dict[str, Any]:
     """``POST /sandbox/chaos/clear``: every fault off."""
     merchant = await call.authenticate()
-    return _success(call, chaos=_chaos_json(await sandbox.clear_chaos(call.services, merchant)))
+    return call.success(chaos=_chaos_json(await sandbox.clear_chaos(call.services, merchant)))

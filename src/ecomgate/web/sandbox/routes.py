@@ -21,7 +21,6 @@ from ecomgate.services.uow import OrderRef
 
 from ..api import params
 from ..api.endpoint import Api, ApiCall
-from ..api.messages import message
 from . import merchants
 
 PREFIX = "/sandbox"
@@ -33,14 +32,12 @@ async def expire_order(call: ApiCall) -> dict[str, Any]:
     merchant = await call.authenticate()
     order_id = params.order_id(call.request.path_params["order_id"])
     order = await expiry.expire_now(call.services, merchant, order_id)
-    return {
-        "errorCode": "0",
-        "errorMessage": message("success", call.language),
-        "orderId": order.id,
-        "orderStatus": int(order.status),
-        "actionCode": order.action_code,
-        "expiredAt": order.expires_at,
-    }
+    return call.success(
+        orderId=order.id,
+        orderStatus=int(order.status),
+        actionCode=order.action_code,
+        expiredAt=order.expires_at,
+    )
 
 
 def _attempt_json(a: CallbackAttempt) -> dict[str, Any]:
@@ -87,7 +84,7 @@ async def order_callbacks(call: ApiCall) -> dict[str, Any]:
                     "deliveries": [_attempt_json(a) for a in log.attempts],
                 }
             )
-    return _success(call, orderId=order.id, callbacks=items)
+    return call.success(orderId=order.id, callbacks=items)
 
 
 async def resend_callback(call: ApiCall) -> dict[str, Any]:
@@ -99,11 +96,7 @@ async def resend_callback(call: ApiCall) -> dict[str, Any]:
         attempt = await callback_admin.resend(
             call.services, dispatcher, event_id, merchant=merchant
         )
-    return _success(call, callbackId=event_id, delivery=_attempt_json(attempt))
-
-
-def _success(call: ApiCall, **body: Any) -> dict[str, Any]:
-    return {"errorCode": "0", "errorMessage": message("success", call.language), **body}
+    return call.success(callbackId=event_id, delivery=_attempt_json(attempt))
 
 
 def install(api: Api) -> None:
