@@ -24,7 +24,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import bindings, card_payment, lifecycle, orders
+from .api import bindings, card_payment, lifecycle, orders, three_ds2
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .payment_page import routes as payment_page
@@ -46,6 +46,7 @@ def build_api() -> Api:
     card_payment.install(api)
     lifecycle.install(api)
     bindings.install(api)
+    three_ds2.install(api)
     return api
 
 
