@@ -254,8 +254,10 @@ class EmulatorAcquirer:
         if request.skip_3ds and not request.force_3ds and three_ds_stage:
             approved = self._approved(system, eci_for(system, "none"), "sync: approved", ref)
             return _as_sync(approved)
-        if request.three_ds or scenario is Scenario.CHALLENGE:
+        enrolled_3ds2 = test_card is not None and test_card.three_ds2 is not None
+        if request.three_ds or scenario is Scenario.CHALLENGE or enrolled_3ds2:
             # the outcome hung on the buyer's answer at the ACS, which the emulator never saw
+            # (3-D Secure 2: authorize only started it; nothing was authorised)
             return SyncResult(Outcome.DECLINED, AUTHENTICATION_FAILED, found=False)
         code = test_card.action_code if test_card else APPROVED
         if scenario is Scenario.THREE_DS_DECLINE:
