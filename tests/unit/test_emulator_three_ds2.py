@@ -18,8 +18,7 @@ from ecomgate.acquirers.base import (
     ThreeDS2Continuation,
     ThreeDSCompletion,
 )
-from ecomgate.acquirers.emulator import EmulatorAcquirer
-from ecomgate.acquirers.emulator import tokens
+from ecomgate.acquirers.emulator import EmulatorAcquirer, tokens
 from ecomgate.domain import cards
 
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
