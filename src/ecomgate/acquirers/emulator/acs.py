@@ -128,7 +128,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
             lang,
             brand=BRANDS.get(str(claims.get("ps")), "3-D Secure"),
             masked_pan=_spaced_mask(str(claims.get("pan", ""))),
-            amount=_amount(claims.get("amt"), str(claims.get("cur", ""))),
+            amount=_amount(claims.get("amt"), str(claims.get("cur", "")), lang),
             merchant=str(claims.get("mer", "")),
             order_id=str(claims.get("oid", "")),
             pa_req=fields["PaReq"],
@@ -170,7 +170,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
             lang,
             brand=BRANDS.get(str(claims.get("ps")), "3-D Secure"),
             masked_pan=_spaced_mask(str(claims.get("pan", ""))),
-            amount=_amount(claims.get("amt"), str(claims.get("cur", ""))),
+            amount=_amount(claims.get("amt"), str(claims.get("cur", "")), lang),
             merchant=str(claims.get("mer", "")),
             order_id=str(claims.get("oid", "")),
             creq=fields["creq"],
@@ -289,10 +289,12 @@ def _spaced_mask(masked: str) -> str:
     return f"{head[:4]} {head[4:]}** **** {tail}"
 
 
-def _amount(amount: Any, currency: str) -> str:
+def _amount(amount: Any, currency: str, lang: str = "en") -> str:
+    """The amount with its currency, the decimal mark as the language writes it."""
     if not isinstance(amount, int):
         return ""
     known = money.CURRENCIES.get(currency)
     if known is None:
         return f"{amount} ({currency})"
-    return f"{money.format_major(amount, known)} {known.alpha}"
+    major = money.format_major(amount, known)
+    return f"{major.replace('.', ',') if lang == 'ru' else major} {known.alpha}"
