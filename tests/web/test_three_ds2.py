@@ -26,7 +26,7 @@ from ecomgate.testing.buyer import parse_form
 from ecomgate.testing.processes import TEST_VAULT_KEYS
 from ecomgate.web.app import create_app
 
-from ..api.paying import approved_authorizations, card, ledger, pay, through_acs
+from ..api.paying import approved_authorizations, card, expire_now, ledger, pay, through_acs
 from ..support import TEST_SECRET, Api, assert_error, make_merchant
 
 PUBLIC_URL = "http://gateway.test"
@@ -410,3 +410,27 @@ async def test_a_pares_cannot_finish_a_3ds2_order_nor_a_cres_a_3ds1_one(
     )
     assert response.status_code == 404
     assert (await status_of(shop, order_id))["orderStatus"] == 5
+
+
+async def test_an_order_that_expires_during_3ds2_is_not_paid_by_a_late_step(
+    shop: Api, browser: httpx.AsyncClient, app_services: Services
+) -> None:
+    """The lifetime ends at the method step: continue.do sends the buyer to the failUrl
+    instead of authorising; the same for a CRes that comes after the end."""
+    order_id = await start(shop)
+    await pay(shop, order_id, FRICTIONLESS)
+    await expire_now(shop, order_id)
+    late = await shop.call("3ds/continue", mdOrder=order_id)
+    assert late["redirect"] == f"{FAIL_URL}?orderId={order_id}&lang=en", late
+    status = await status_of(shop, order_id)
+    assert (status["orderStatus"], status["actionCode"]) == (6, -2007)
+    assert approved_authorizations(await ledger(app_services, order_id)) == []
+
+    order_id = await start(shop)
+    _, challenge = await to_continue(shop, browser, order_id, CHALLENGE)
+    back = await through_challenge(browser, challenge, "123456")
+    await expire_now(shop, order_id)
+    returned = await browser.post(back.notification_url, data=back.fields)
+    assert returned.headers["location"] == f"{FAIL_URL}?orderId={order_id}&lang=en"
+    assert (await status_of(shop, order_id))["orderStatus"] == 6
+    assert approved_authorizations(await ledger(app_services, order_id)) == []

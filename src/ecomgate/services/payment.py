@@ -33,7 +33,12 @@ from ecomgate.domain.bindings import BindingNotFound
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound, WrongState
 from ecomgate.domain.merchant import Merchant, Permission
-from ecomgate.domain.operations import THREE_DS2_CHALLENGE, THREE_DS2_METHOD, OperationState
+from ecomgate.domain.operations import (
+    THREE_DS2_CHALLENGE,
+    THREE_DS2_METHOD,
+    OperationKind,
+    OperationState,
+)
 from ecomgate.domain.order import CardSnapshot, Order
 
 from . import bindings
@@ -516,9 +521,11 @@ async def finish_3ds2(
 
 
 def _went_through_3ds2(order: Order, trans_id: str = "") -> bool:
-    """The order's latest answered authorization was a 3-D Secure 2 one (of ``trans_id``,
-    when given)."""
-    auth = order.authorization
-    if auth is None or not auth.three_ds_trans_id:
-        return False
-    return not trans_id or auth.three_ds_trans_id == trans_id
+    """An authorization of the order went through 3-D Secure 2 (transaction ``trans_id``,
+    when given), however it ended: answered, or closed by the order's expiry meanwhile."""
+    return any(
+        op.kind is OperationKind.AUTHORIZATION
+        and op.three_ds_trans_id
+        and (not trans_id or op.three_ds_trans_id == trans_id)
+        for op in order.operations
+    )
