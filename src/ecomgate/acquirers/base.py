@@ -194,6 +194,8 @@ class Capabilities:
     three_ds: bool = True
     partial_deposit: bool = True
     partial_refund: bool = True
+    #: reverse part of a hold, the rest staying held (BPC)
+    partial_reversal: bool = True
     reverse_deposited: bool = True
     #: answers status inquiries; without it an unknown answer waits for the deadline
     sync: bool = True
