@@ -117,6 +117,11 @@ class Order:
             self.payment_way = self.json_params.get("paymentWay", "CARD")
 
     @property
+    def fee(self) -> int:
+        """``feeInput`` of the registration (minor units; spec §3.3 ``feeAmount``)."""
+        return int(self.extra.get("feeInput") or 0)
+
+    @property
     def verification(self) -> bool:
         """features=VERIFY: the card is checked, nothing is charged (spec §3.1)."""
         return "VERIFY" in self.features
