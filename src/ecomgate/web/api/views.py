@@ -9,13 +9,20 @@ from typing import Any
 
 from ecomgate.domain import codes
 from ecomgate.domain.bindings import Binding
+from ecomgate.domain.card_issuers import UNKNOWN, Issuer, issuer_of
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
 
 from .messages import message
 
-_BANK_INFO = {"bankName": "", "bankCountryCode": "UNKNOWN", "bankCountryName": "<Unknown>"}
+
+def _bank_info(issuer: Issuer) -> dict[str, str]:
+    return {
+        "bankName": issuer.bank_name,
+        "bankCountryCode": issuer.country_code,
+        "bankCountryName": issuer.country_name,
+    }
 
 
 def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
@@ -24,6 +31,7 @@ def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
 
 def extended_status(order: Order, language: str) -> dict[str, Any]:
     t = order.totals
+    issuer = UNKNOWN if order.card is None else issuer_of(order.card.masked_pan)
     body: dict[str, Any] = {
         "errorCode": "0",
         "errorMessage": message("success", language),
@@ -47,7 +55,7 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             "feeAmount": order.fee,
             "totalAmount": order.amount + order.fee,
         },
-        "bankInfo": dict(_BANK_INFO),
+        "bankInfo": _bank_info(issuer),
         "chargeback": False,
     }
     if order.ip:
@@ -62,8 +70,8 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             "expiration": card.expiration,
             "cardholderName": card.cardholder_name,
             "paymentSystem": card.payment_system,
-            "product": "",
-            "productCategory": "",
+            "product": issuer.product,
+            "productCategory": issuer.product_category,
         }
         if order.approval_code:
             info["approvalCode"] = order.approval_code
