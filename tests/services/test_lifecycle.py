@@ -36,6 +36,7 @@ class ScriptedAcquirer:
     calls: list[tuple[str, int]] = field(default_factory=list)
     name: str = "scripted"
     capabilities: Capabilities = field(default_factory=Capabilities)
+    terminal_id: str = "T1"
 
     async def _answer(self, kind: str, request: OperationRequest) -> OperationResult:
         self.calls.append((kind, request.amount))

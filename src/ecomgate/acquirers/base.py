@@ -205,6 +205,9 @@ class Capabilities:
 class Acquirer(Protocol):
     name: str
     capabilities: Capabilities
+    #: the terminal the gateway's orders are processed on (spec §3.3 ``terminalId``),
+    #: known before any call: the status shows it from registration on
+    terminal_id: str
 
     async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult: ...
 

@@ -29,7 +29,9 @@ def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
     return [{"name": k, "value": str(v)} for k, v in params.items()]
 
 
-def extended_status(order: Order, language: str) -> dict[str, Any]:
+def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[str, Any]:
+    """``terminal_id``: the processing's terminal, shown until an authorization names the
+    one that answered (spec §3.3: present from registration on)."""
     t = order.totals
     issuer = UNKNOWN if order.card is None else issuer_of(order.card.masked_pan)
     body: dict[str, Any] = {
@@ -60,8 +62,8 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
     }
     if order.ip:
         body["ip"] = order.ip
-    if order.terminal_id:
-        body["terminalId"] = order.terminal_id
+    if order.terminal_id or terminal_id:
+        body["terminalId"] = order.terminal_id or terminal_id
     if order.card is not None:
         card = order.card
         info: dict[str, Any] = {
