@@ -144,7 +144,8 @@ class Load:
             if body["errorCode"] == "0":
                 self.ack.refunds.setdefault(order_id, []).append(refund)
         elif kind == "reverse":
-            if (await self.call(http, "reverse", orderId=order_id))["errorCode"] == "0":
+            body = await self.call(http, "reverse", orderId=order_id)
+            if body["errorCode"] == "0":
                 self.ack.reversed.add(order_id)
 
     async def _pay_3ds(self, http: httpx.AsyncClient, order_id: str) -> bool:
