@@ -14,7 +14,6 @@ Merchants are made through the app's own ``Services``: one SQLite connection for
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -23,11 +22,9 @@ from starlette.applications import Starlette
 
 from ecomgate.config import Settings
 from ecomgate.services.context import Services
-from ecomgate.storage import migrate
+from ecomgate.testing.postgres import drop_pg_database
 from ecomgate.testing.processes import TEST_VAULT_KEYS
 from ecomgate.web.app import create_app
-
-from ecomgate.testing.postgres import drop_pg_database
 
 from ..conftest import fresh_database
 from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
