@@ -5,31 +5,26 @@ is submitted with a one-time code, its CRes is posted back to the gateway, and
 ``finish3dsVer2Payment.do`` reports the result.  Each card ends as test-cards.csv says,
 with ``cardAuthInfo.secureAuthInfo`` filled.
 
-In-process, like the rest of ``tests/web``, but on an app of its own per engine (the order's
-3-D Secure step and result live on the ledger, migration 0006)."""
+In-process, like the rest of ``tests/web``, on both engines (the order's 3-D Secure step
+and result live on the ledger, migration 0006)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from ecomgate.config import Settings
 from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services import merchants
 from ecomgate.services.context import Services
 from ecomgate.testing.buyer import parse_form
-from ecomgate.testing.processes import TEST_VAULT_KEYS
-from ecomgate.web.app import create_app
 
 from ..api.paying import approved_authorizations, card, expire_now, ledger, pay, through_acs
-from ..support import TEST_SECRET, Api, assert_error, make_merchant
+from ..support import Api, assert_error, make_merchant
+from .conftest import PUBLIC_URL
 
-PUBLIC_URL = "http://gateway.test"
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail"
 FRICTIONLESS = "4111111111111111"
@@ -38,41 +33,20 @@ ATTEMPT = "4000001111111118"
 NEGATIVE = "5168494895055780"
 
 
-@pytest.fixture(scope="module")
-async def gateway_app(database_url: str) -> AsyncIterator[Starlette]:
-    """The real app on the engine's test database (``database_url``: both engines)."""
-    settings = Settings(
-        database_url=database_url,
-        public_url=PUBLIC_URL,
-        secret_key=TEST_SECRET,
-        sandbox=True,
-        background=False,
-        sqlite_synchronous="NORMAL",
-        log_level="warning",
-        vault_keys=TEST_VAULT_KEYS,
-    )
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
 @pytest.fixture
-def app_services(gateway_app: Starlette) -> Services:
-    services: Services = gateway_app.state.services
+def app_services(services: Services) -> Services:
     return services
 
 
 @pytest.fixture
-async def browser(gateway_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+def browser(http: httpx.AsyncClient) -> httpx.AsyncClient:
     """The buyer's browser (and the shop's server): never follows a redirect by itself."""
-    transport = httpx.ASGITransport(app=gateway_app)
-    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL, timeout=30) as client:
-        yield client
+    return http
 
 
 @pytest.fixture
-async def shop(app_services: Services, browser: httpx.AsyncClient) -> Api:
-    return Api(browser, await make_merchant(app_services))
+def shop(api: Api) -> Api:
+    return api
 
 
 async def start(shop: Api, method: str = "register", language: str = "en") -> str:

@@ -27,6 +27,8 @@ class Permission(enum.StrEnum):
     #: registerPreAuth.do with ``autocompletionDate`` / ``autoReverseDate`` (spec §3.2)
     AUTO_COMPLETION = "auto-completion"
     AUTO_REVERSE = "auto-reverse"
+    #: register.do / registerPreAuth.do with ``feeInput`` (spec §3.1, §3.3)
+    FEE_INPUT = "fee-input"
 
 
 #: the 3-D Secure versions an issuer may speak for a card enrolled in both
