@@ -31,7 +31,7 @@ def lock_after_failure(failures: int, now: int) -> int | None:
     an hour, so guessing a password is slow and a mistyping owner is not shut out long."""
     if failures < FREE_ATTEMPTS:
         return None
-    lock = min(FIRST_LOCK_MS * 2 ** (failures - FREE_ATTEMPTS), MAX_LOCK_MS)
+    lock = min(FIRST_LOCK_MS << min(failures - FREE_ATTEMPTS, 32), MAX_LOCK_MS)
     return now + lock
 
 

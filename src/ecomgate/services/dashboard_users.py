@@ -123,10 +123,16 @@ async def sign_in(services: Services, email: str, password: str, *, ip: str) -> 
         current = await repos.dashboard_users.get_by_email(email, for_update=True)
         if current is None:  # pragma: no cover - deleted meanwhile
             raise SignInRefused("sign_in_failed")
-        if not matches or current.disabled:
+        owner = None
+        if current.merchant_id is not None:
+            owner = await repos.merchants.get(current.merchant_id)
+        blocked = current.disabled or (owner is not None and owner.settings.disabled)
+        if not matches or blocked:
             failures = current.failed_logins + 1
             await repos.dashboard_users.update(
-                replace(current, failed_logins=failures, locked_until=lock_after_failure(failures, now))
+                replace(
+                    current, failed_logins=failures, locked_until=lock_after_failure(failures, now)
+                )
             )
             failed: SignInRefused | None = SignInRefused("sign_in_failed")
         else:
@@ -187,6 +193,8 @@ async def visitor(services: Services, token: str) -> Visitor | None:
             return None
         merchant_id = user.merchant_id if not user.is_operator else session.merchant_id
         merchant = None if merchant_id is None else await repos.merchants.get(merchant_id)
+    if merchant is not None and merchant.settings.disabled and not user.is_operator:
+        return None
     return Visitor(session, user, merchant)
 
 

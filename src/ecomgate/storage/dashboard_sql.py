@@ -92,7 +92,9 @@ def _session_values(s: DashboardSession) -> dict[str, Any]:
 
 
 def _session_from_row(row: Row) -> DashboardSession:
-    return DashboardSession(**{c: row[c] for c in SESSIONS.columns} | {"acting": bool(row["acting"])})
+    return DashboardSession(
+        **{c: row[c] for c in SESSIONS.columns} | {"acting": bool(row["acting"])}
+    )
 
 
 class SqlDashboardUsers:
@@ -140,9 +142,7 @@ class SqlDashboardUsers:
         return None if row is None else _session_from_row(row)
 
     async def update_session(self, session: DashboardSession) -> None:
-        await self.db.execute(
-            SESSIONS.update_sql, *SESSIONS.update_args(_session_values(session))
-        )
+        await self.db.execute(SESSIONS.update_sql, *SESSIONS.update_args(_session_values(session)))
 
     async def delete_session(self, session_id: str) -> None:
         await self.db.execute("DELETE FROM dashboard_sessions WHERE id = $1", session_id)
