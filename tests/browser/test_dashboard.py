@@ -9,6 +9,7 @@ over HTTP for orders and payments, the sandbox clock to make them yesterday's.  
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import os
 import secrets
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -36,6 +37,7 @@ from ..support import run_cli
 from .conftest import TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
+T = TypeVar("T")
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "dashboard-pass-1"
@@ -161,10 +163,17 @@ class Site:
         assert response.json()["errorCode"] == "0", response.text
 
 
+def off_the_loop(work: Callable[..., T], *args: Any) -> T:
+    """``work`` in a thread of its own: once Playwright's sync API runs, this thread has a
+    running event loop, and the PostgreSQL helpers' ``asyncio.run`` would refuse it."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work, *args).result()
+
+
 @pytest.fixture(scope="module")
 def site(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     workdir = tmp_path_factory.mktemp(f"dashboard-{engine}")
-    url = fresh_database(engine, str(workdir))
+    url = off_the_loop(fresh_database, engine, str(workdir))
     gateway = start_gateway(url, workdir, extra_env={"ECOMGATE_SANDBOX": "1"})
     running = Site(gateway.base_url, url, engine)
     try:
@@ -173,7 +182,7 @@ def site(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site
         running.http.close()
         gateway.stop()
         if engine == "postgresql":
-            drop_pg_database(url)
+            off_the_loop(drop_pg_database, url)
 
 
 @pytest.fixture(scope="module")
