@@ -57,7 +57,9 @@ async def fill(store: Any, count: int) -> tuple[str, str]:
     mine, theirs = ids.uuid7(now), ids.uuid7(now + 1)
     async with store.transaction() as repos:
         for merchant_id, login in ((mine, "bench-mine"), (theirs, "bench-theirs")):
-            await repos.merchants.add(Merchant(merchant_id, login, login, "x", "643", created_at=now))
+            await repos.merchants.add(
+                Merchant(merchant_id, login, login, "x", "643", created_at=now)
+            )
     rng = random.Random(7)
     started = time.monotonic()
     for first in range(0, count, BATCH):

@@ -8,6 +8,7 @@ token; the row is keyed by its SHA-256.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import secrets
@@ -27,8 +28,13 @@ from .ports import DashboardSession, DuplicateEmail
 SESSION_MS = 8 * 3600 * 1000
 MIN_PASSWORD = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-#: verified when the email is unknown, so that the answer takes as long as for a known one
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so that the answer takes as long as for a known
+    one (made on first use: every CLI command imports this module)."""
+    return hash_password(secrets.token_hex(8))
 
 
 class SignInRefused(GatewayError):
@@ -114,7 +120,7 @@ async def sign_in(services: Services, email: str, password: str, *, ip: str) -> 
     if user is not None and user.locked(now):
         raise SignInRefused("sign_in_locked", seconds=_seconds_left(user, now))
     # the slow hash runs off the event loop and outside any transaction
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     matches = await asyncio.to_thread(verify_password, password, stored)
     if user is None:
         raise SignInRefused("sign_in_failed")
