@@ -9,21 +9,31 @@ from typing import Any
 
 from ecomgate.domain import codes
 from ecomgate.domain.bindings import Binding
+from ecomgate.domain.card_issuers import UNKNOWN, Issuer, issuer_of
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
 
 from .messages import message
 
-_BANK_INFO = {"bankName": "", "bankCountryCode": "UNKNOWN", "bankCountryName": "<Unknown>"}
+
+def _bank_info(issuer: Issuer) -> dict[str, str]:
+    return {
+        "bankName": issuer.bank_name,
+        "bankCountryCode": issuer.country_code,
+        "bankCountryName": issuer.country_name,
+    }
 
 
 def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
     return [{"name": k, "value": str(v)} for k, v in params.items()]
 
 
-def extended_status(order: Order, language: str) -> dict[str, Any]:
+def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[str, Any]:
+    """``terminal_id``: the processing's terminal, shown until an authorization names the
+    one that answered (spec §3.3: present from registration on)."""
     t = order.totals
+    issuer = UNKNOWN if order.card is None else issuer_of(order.card.masked_pan)
     body: dict[str, Any] = {
         "errorCode": "0",
         "errorMessage": message("success", language),
@@ -44,16 +54,16 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             "approvedAmount": t.approved_amount,
             "depositedAmount": t.deposited_amount,
             "refundedAmount": t.refunded,
-            "feeAmount": 0,
-            "totalAmount": order.amount,
+            "feeAmount": order.fee,
+            "totalAmount": order.amount + order.fee,
         },
-        "bankInfo": dict(_BANK_INFO),
+        "bankInfo": _bank_info(issuer),
         "chargeback": False,
     }
     if order.ip:
         body["ip"] = order.ip
-    if order.terminal_id:
-        body["terminalId"] = order.terminal_id
+    if order.terminal_id or terminal_id:
+        body["terminalId"] = order.terminal_id or terminal_id
     if order.card is not None:
         card = order.card
         info: dict[str, Any] = {
@@ -62,8 +72,8 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             "expiration": card.expiration,
             "cardholderName": card.cardholder_name,
             "paymentSystem": card.payment_system,
-            "product": "",
-            "productCategory": "",
+            "product": issuer.product,
+            "productCategory": issuer.product_category,
         }
         if order.approval_code:
             info["approvalCode"] = order.approval_code
