@@ -207,3 +207,23 @@ async def test_a_merchant_user_cannot_open_the_operator_console(
         answer = await http.get(path)
         assert answer.status_code == 403
         assert problem_in(answer) == EN["forbidden"]
+
+
+async def test_a_manager_captures_part_of_a_hold_as_deposit_do_would(
+    http: httpx.AsyncClient, services: Services, merchant: MerchantCredentials, api: Api
+) -> None:
+    await signed_in(http, await user_of(services, merchant))
+    held = await api.call("registerPreAuth", amount=2000, returnUrl="https://shop.example/ok")
+    order_id = held["orderId"]
+    assert (await pay(api, order_id, "4444555511113333"))["errorCode"] == "0"
+    page = await http.get(f"/dashboard/orders/{order_id}")
+    assert 'id="action-capture"' in page.text and 'id="amount-reverse"' in page.text
+    confirm = await http.get(f"/dashboard/orders/{order_id}/capture?amount=12.00")
+    assert "Capture 12.00\u00a0₽ on order" in html.unescape(confirm.text)
+    done = await http.post(
+        f"/dashboard/orders/{order_id}/capture", data={"csrf": csrf_in(page), "amount": "12.00"}
+    )
+    assert done.headers["location"] == f"/dashboard/orders/{order_id}?done=capture"
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 2
+    assert status["paymentAmountInfo"]["depositedAmount"] == 1200

@@ -263,7 +263,8 @@ async def run_action(view: View) -> Response:
     if action == "capture":
         await lifecycle.deposit(view.services, merchant, ref, amount)
     elif action == "reverse":
-        await lifecycle.reverse(view.services, merchant, ref)
+        # an amount below the hold reverses part of it (the rest stays held), as reverse.do
+        await lifecycle.reverse(view.services, merchant, ref, amount or None)
     elif action == "refund":
         await lifecycle.refund(view.services, merchant, ref, lifecycle.RefundCommand(amount))
     else:
