@@ -227,3 +227,33 @@ async def test_a_manager_captures_part_of_a_hold_as_deposit_do_would(
     status = await api.status(order_id)
     assert status["orderStatus"] == 2
     assert status["paymentAmountInfo"]["depositedAmount"] == 1200
+
+
+async def test_an_operator_disables_a_merchant_user_whose_session_ends_at_once(
+    app: Starlette, http: httpx.AsyncClient, services: Services, merchant: MerchantCredentials
+) -> None:
+    viewer = await user_of(services, merchant, "viewer")
+    operator = f"op-{secrets.token_hex(4)}@gateway.test"
+    await dashboard_users.add_operator(services, email=operator, password=PASSWORD)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as viewer_http:
+        await signed_in(viewer_http, viewer)
+        assert (await viewer_http.get("/dashboard/orders")).status_code == 200
+
+        await signed_in(http, operator)
+        page = await http.get(f"/dashboard/console/merchants/{merchant.login}")
+        assert viewer in page.text
+        done = await http.post(
+            f"/dashboard/console/merchants/{merchant.login}/users/disabled",
+            data={"csrf": csrf_in(page), "email": viewer, "disabled": "true"},
+        )
+        assert done.status_code == 200 and EN["disabled"] in done.text
+        assert (await viewer_http.get("/dashboard/orders")).status_code == 303
+
+        # a user of another merchant cannot be reached through this merchant's page
+        stranger = await http.post(
+            f"/dashboard/console/merchants/{merchant.login}/users/disabled",
+            data={"csrf": csrf_in(page), "email": operator, "disabled": "true"},
+        )
+        assert stranger.status_code == 400
+        assert problem_in(stranger) == message("unknown_dashboard_user", "en", email=operator)

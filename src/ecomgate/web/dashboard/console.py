@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from ecomgate.domain.merchant import Merchant, MerchantSettings, Permission
 from ecomgate.services import audit, dashboard_users, merchants
+from ecomgate.services.merchants import MerchantError
 
 from .pages import View, page
 
@@ -153,6 +154,23 @@ async def add_user(view: View) -> Response:
 
 
 @page(merchant=False, operator=True, act=True)
+async def set_user_disabled(view: View) -> Response:
+    """Disable a merchant's user (its sessions end at once), or enable it again."""
+    merchant = await merchants.get_merchant(view.services, _login(view))
+    disabled = view.field("disabled") == "true"
+    email = view.field("email").strip().lower()
+    if email not in {u.email for u in await dashboard_users.users_of(view.services, merchant)}:
+        raise MerchantError("unknown_dashboard_user", email=email)
+    await dashboard_users.set_disabled(view.services, email, disabled=disabled)
+    await view.audit(
+        "disable_dashboard_user" if disabled else "enable_dashboard_user",
+        email,
+        merchant=merchant.login,
+    )
+    return await _merchant_page(view, merchant, view.t["saved"])
+
+
+@page(merchant=False, operator=True, act=True)
 async def open_merchant(view: View) -> Response:
     """Look at the merchant's orders read-only, or act as it: both are audited, and every
     action taken while acting carries ``acting_as``."""
@@ -187,6 +205,7 @@ def routes() -> list[BaseRoute]:
         Route(one + "/settings", save_settings, methods=["POST"]),
         Route(one + "/disabled", set_disabled, methods=["POST"]),
         Route(one + "/users", add_user, methods=["POST"]),
+        Route(one + "/users/disabled", set_user_disabled, methods=["POST"]),
         Route(one + "/open", open_merchant, methods=["POST"]),
         Route("/dashboard/console/leave", leave_merchant, methods=["POST"]),
         Route("/dashboard/console/audit", audit_trail, methods=["GET"]),
