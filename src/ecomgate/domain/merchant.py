@@ -74,6 +74,9 @@ class MerchantSettings:
     callback_params: str = ""
     #: after the gateway's retries, keep trying on the longer tail schedule
     callback_extended_retries: bool = False
+    #: an operator disabled the merchant: its API credentials and its back-office users
+    #: are refused (within the credential cache's lifetime, ``ECOMGATE_AUTH_CACHE_SECONDS``)
+    disabled: bool = False
     #: the 3-D Secure version the emulated issuer speaks for cards enrolled in both
     #: (``3ds1``, ``3ds2``); "" = the gateway's default (``ECOMGATE_THREE_DS_PROTOCOL``)
     three_ds_protocol: str = ""
