@@ -16,12 +16,14 @@ from typing import Any
 import httpx
 
 from ecomgate.acquirers.registry import create_acquirer
+from ecomgate.domain.ids import normalize_order_id
 from ecomgate.domain.merchant import MerchantSettings
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Policy, Services
 from ecomgate.services.ports import Store
 from ecomgate.services.vault import Vault, parse_keys
 from ecomgate.testing.processes import TEST_SECRET, TEST_VAULT_KEYS
+from ecomgate.web.form_tokens import form_token, page_key
 from ecomgate.web.links import WebLinks
 
 
@@ -102,6 +104,12 @@ async def make_merchant(
     return MerchantCredentials(login, password)
 
 
+def page_form_token(order_id: str) -> str:
+    """The form token the payment page of ``order_id`` carries (the tests' gateway secret):
+    what a buyer's browser posts with the card form."""
+    return form_token(page_key(TEST_SECRET.encode()), normalize_order_id(order_id) or order_id)
+
+
 class Api:
     """Calls ``<base>/payment/rest/<method>.do`` as a shop's server would (form POST).
 
@@ -123,6 +131,8 @@ class Api:
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         data = {**(self.credentials.auth if self.credentials else {}), **params}
+        if method == "processform" and "formToken" not in data and data.get("MDORDER"):
+            data["formToken"] = page_form_token(str(data["MDORDER"]))
         response = await self.http.post(f"/payment/rest/{method}.do", data=data)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/json")

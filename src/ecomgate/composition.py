@@ -47,6 +47,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             links=links,
             policy=settings.policy(),
             vault=settings.vault(),
+            secret=secret.encode(),
         )
     finally:
         await store.close()

@@ -25,7 +25,7 @@ from ..api.paying import (
     pay,
     stored_order,
 )
-from ..support import Api, ShiftableClock, assert_error, make_merchant
+from ..support import Api, ShiftableClock, assert_error, make_merchant, page_form_token
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail?from=gateway"
@@ -288,7 +288,12 @@ async def test_a_payment_attempt_after_the_attempts_are_used_up_gets_action_code
     extra = await pay(api, order_id, "4563960122001999", "347")
     assert_error(extra, "7", "attempts_exhausted")
     assert extra["actionCode"] == -2013
-    form = {"MDORDER": order_id, **card("4563960122001999", "347"), "language": "ru"}
+    form = {
+        "MDORDER": order_id,
+        **card("4563960122001999", "347"),
+        "language": "ru",
+        "formToken": page_form_token(order_id),
+    }
     page = (await http.post("/payment/rest/processform.do", data=form)).json()
     assert_error(page, "7", "attempts_exhausted", "ru")
     assert page["actionCode"] == -2013
@@ -583,7 +588,12 @@ async def test_declines_from_processform_and_paymentorder_carry_error_type_name_
     )
 
     retry_id = await register(retrying_api)
-    form = {"MDORDER": retry_id, **card("4444444444446666"), "language": "en"}
+    form = {
+        "MDORDER": retry_id,
+        **card("4444444444446666"),
+        "language": "en",
+        "formToken": page_form_token(retry_id),
+    }
     page = (await http.post("/payment/rest/processform.do", data=form)).json()
     assert page["errorCode"] == "0" and page["actionCode"] == -20010 and page["attemptsLeft"] == 2
     assert page["error"] == "Operation declined. Contact the bank that issued the card."
@@ -618,3 +628,52 @@ async def test_the_payment_page_in_a_language_without_strings_falls_back_to_the_
         assert '<html lang="ru">' in html
     finally:
         await api.aclose()
+
+
+# --- the page's form token and origin (issue 16) -----------------------------------------
+async def test_processform_without_the_pages_form_token_is_refused(
+    api: Api, http: httpx.AsyncClient
+) -> None:
+    """Another site's form cannot post cards to processform.do: the post must carry the
+    token the order's payment page was served with; nothing is tried without it."""
+    order_id = (await api.register())["orderId"]
+    form = {"MDORDER": order_id, **card("4563960122001999", "347"), "language": "en"}
+    missing = (await http.post("/payment/rest/processform.do", data=form)).json()
+    assert_error(missing, "5", "form_token_invalid")
+    other_id = (await api.register())["orderId"]
+    wrong = {**form, "formToken": page_form_token(other_id)}  # another order's token
+    refused = (await http.post("/payment/rest/processform.do", data=wrong)).json()
+    assert_error(refused, "5", "form_token_invalid")
+    status = await api.status(order_id)
+    assert (status["orderStatus"], status["actionCode"]) == (0, -100)
+    assert "cardAuthInfo" not in status
+
+
+async def test_processform_posted_from_another_site_is_refused(
+    api: Api, http: httpx.AsyncClient
+) -> None:
+    order_id = (await api.register())["orderId"]
+    form = {
+        "MDORDER": order_id,
+        **card("4563960122001999", "347"),
+        "language": "en",
+        "formToken": page_form_token(order_id),
+    }
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/pay.html"},
+    ):
+        body = (await http.post("/payment/rest/processform.do", data=form, headers=headers)).json()
+        assert_error(body, "5", "foreign_form_post")
+    assert (await api.status(order_id))["orderStatus"] == 0
+    own = {"Origin": "http://gateway.test"}  # the page itself (tests/web's public URL)
+    paid = (await http.post("/payment/rest/processform.do", data=form, headers=own)).json()
+    assert paid["errorCode"] == "0", paid
+    assert (await api.status(order_id))["orderStatus"] == 2
+
+
+async def test_the_payment_page_carries_its_form_token(api: Api, http: httpx.AsyncClient) -> None:
+    registered = await api.register()
+    html = (await http.get(registered["formUrl"])).text
+    assert f'"formToken": "{page_form_token(registered["orderId"])}"' in html

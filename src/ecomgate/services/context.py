@@ -41,6 +41,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     #: the card vault of stored cards (bindings); None: no key configured, no bindings
     vault: Vault | None = None
+    #: the gateway's secret, for what it signs itself (the payment page's form tokens)
+    secret: bytes = b""
 
     # derived on each use (two attributes each, cheap), so that a test or the sandbox
     # that swaps the clock or the acquirer is obeyed everywhere at once

@@ -13,6 +13,7 @@ from ecomgate.services import payment
 from ecomgate.services.payment import CardDataError, CardForm, Next, PaymentResult
 from ecomgate.web import buyer_texts
 
+from ..form_tokens import form_token_valid, page_key, same_origin
 from . import params
 from .endpoint import Api, ApiCall
 from .messages import message
@@ -35,6 +36,8 @@ CARD_FORM = ParamTable(
         # the page's saved-card choice (CVC only) and its "save card" checkbox
         Param("bindingId", Kind.TEXT, 255),
         Param("bindingNotNeeded", Kind.BOOL),
+        # the hosted page's proof that the post is its own (processform.do only)
+        Param("formToken", Kind.TEXT, 64),
     )
 )
 
@@ -175,8 +178,24 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
 
 
 async def process_form(call: ApiCall) -> dict[str, Any]:
-    """The hosted page's submission: no merchant credentials, the order id is the key."""
+    """The hosted page's submission: no merchant credentials, the order id is the key —
+    and the page's form token, so that another site's form cannot post cards here."""
+    _check_page_post(call)
     return await _pay(call, None)
+
+
+def _check_page_post(call: ApiCall) -> None:
+    headers = call.request.headers
+    if not same_origin(call.ctx.public_url, headers.get("origin"), headers.get("referer")):
+        raise GatewayError(5, "foreign_form_post")
+    raw = call.raw
+    raw_id = next((raw[k][0] for k in ("MDORDER", "mdOrder", "orderId") if raw.get(k)), "")
+    if not raw_id:
+        return  # the parameter check names the missing MDORDER
+    token = (raw.get("formToken") or [""])[0]
+    key = page_key(call.services.secret)
+    if not form_token_valid(key, params.order_id(raw_id), token):
+        raise GatewayError(5, "form_token_invalid")
 
 
 async def payment_order(call: ApiCall) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ecomgate.services.context import Services
 from ecomgate.services.ports import DatabaseUnavailable
 
 from .. import buyer_texts
+from ..form_tokens import form_token, page_key
 from ..links import page_path
 from . import i18n
 from .rendering import STATIC_DIR, format_amount, make_environment
@@ -174,6 +175,7 @@ async def payment_page(request: Request) -> Response:
             order=context,
             process_url=PROCESS_URL,
             continue_url=CONTINUE_URL,
+            form_token=form_token(page_key(services.secret), order.id),
             lang_urls=lang_urls,
             error=error,
             now_ms=services.clock.now_ms(),

@@ -502,6 +502,7 @@
 
     var body = new URLSearchParams();
     body.append("MDORDER", CFG.orderId || "");
+    body.append("formToken", CFG.formToken || "");
     if (saved) {
       body.append("bindingId", saved.value);
       body.append("$CVC", els.cvc.value);
