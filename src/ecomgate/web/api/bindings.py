@@ -21,6 +21,8 @@ from ecomgate.web import buyer_texts
 
 from . import params
 from .card_payment import answer
+from .contracts.card_payment import BindingPaymentAnswer
+from .contracts.common import ErrorAnswer
 from .endpoint import Api, ApiCall
 from .messages import message
 from .params import (
@@ -94,7 +96,7 @@ async def extend_binding(call: ApiCall) -> dict[str, Any]:
     return call.success()
 
 
-async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
+async def payment_order_binding(call: ApiCall) -> BindingPaymentAnswer | ErrorAnswer:
     """Server-to-server payment with a binding; answered as spec §3.9 shows.  A declined
     payment is errorCode 2 ("declined because of the credentials"), with the same
     redirect/decline fields as the page's answer."""
@@ -124,13 +126,13 @@ async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
             "field": exc.field,
         }
     lang = language or result.order.language
-    body = answer(result, lang) | {"is3DSVer2": False}
+    body: BindingPaymentAnswer = {**answer(result, lang), "is3DSVer2": False}
     declined = result.next is Next.RETRY or (
         result.next is Next.REDIRECT and result.order.action_code != 0
     )
     if declined:
         text = buyer_texts.decline_message(result.order.action_code, lang)
-        body |= {"errorCode": "2", "errorMessage": text, "error": text}
+        body["errorCode"], body["errorMessage"], body["error"] = "2", text, text
     return body
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +49,7 @@ UNSERVED_METHODS = frozenset(
 MESSAGE_LANGUAGES = ("ru", "en")
 
 
-def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
+def json_response(body: Mapping[str, Any], status_code: int = 200) -> Response:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     try:
         content = text.encode("utf-8")
@@ -108,7 +108,8 @@ class ApiCall:
         return len(lang) == 2 and lang.isalpha()
 
 
-Handler = Callable[[ApiCall], Awaitable[dict[str, Any]]]
+#: a handler answers with its method's contract (``web/api/contracts``), a TypedDict
+Handler = Callable[[ApiCall], Awaitable[Mapping[str, Any]]]
 
 
 def _unserved(name: str) -> Handler:
@@ -201,14 +202,16 @@ class Api:
         lang = (call.param("language") or "").lower()
         if call._explicit_language():
             call.language = lang
+        body: Mapping[str, Any]
         try:
             body = await method.handler(call)
         except GatewayError as exc:
-            body = self._error(
+            error = self._error(
                 method, str(exc.error_code), message(exc.key, call.language, **exc.params)
             )
             if exc.action_code is not None:  # e.g. -2013: the payment attempts are used up
-                body["actionCode"] = exc.action_code
+                error["actionCode"] = exc.action_code
+            body = error
         except Exception:
             log.exception("%s.do failed", name)
             body = self._error(method, "7", message("system_error", call.language))

@@ -13,18 +13,32 @@ from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
 
+from .contracts.bindings import BindingEntry
+from .contracts.common import NameValue
+from .contracts.orders import (
+    BankInfo,
+    BindingInfo,
+    CardAuthInfo,
+    ExtendedStatusAnswer,
+    LegacyStatusAnswer,
+    PayerData,
+)
 from .messages import message
 
-_BANK_INFO = {"bankName": "", "bankCountryCode": "UNKNOWN", "bankCountryName": "<Unknown>"}
+_BANK_INFO: BankInfo = {
+    "bankName": "",
+    "bankCountryCode": "UNKNOWN",
+    "bankCountryName": "<Unknown>",
+}
 
 
-def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
+def _name_values(params: dict[str, Any]) -> list[NameValue]:
     return [{"name": k, "value": str(v)} for k, v in params.items()]
 
 
-def extended_status(order: Order, language: str) -> dict[str, Any]:
+def extended_status(order: Order, language: str) -> ExtendedStatusAnswer:
     t = order.totals
-    body: dict[str, Any] = {
+    body: ExtendedStatusAnswer = {
         "errorCode": "0",
         "errorMessage": message("success", language),
         "orderNumber": order.order_number,
@@ -47,7 +61,7 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             "feeAmount": 0,
             "totalAmount": order.amount,
         },
-        "bankInfo": dict(_BANK_INFO),
+        "bankInfo": BankInfo(**_BANK_INFO),
         "chargeback": False,
     }
     if order.ip:
@@ -56,7 +70,7 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
         body["terminalId"] = order.terminal_id
     if order.card is not None:
         card = order.card
-        info: dict[str, Any] = {
+        info: CardAuthInfo = {
             "maskedPan": card.masked_pan,
             "pan": card.masked_pan,
             "expiration": card.expiration,
@@ -98,7 +112,11 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
             }
             for op in refunds
         ]
-    payer = {k: v for k, v in (("email", order.email), ("phone", order.phone)) if v}
+    payer: PayerData = {}
+    if order.email:
+        payer["email"] = order.email
+    if order.phone:
+        payer["phone"] = order.phone
     post_address = order.extra.get("postAddress")
     if post_address:
         payer["postAddress"] = post_address
@@ -109,7 +127,7 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
     if order.client_id:
         # the customer id the shop registered the order with; bindingId joins it once the
         # payment stored the card, or the order was paid with a binding
-        binding: dict[str, Any] = {"clientId": order.client_id}
+        binding: BindingInfo = {"clientId": order.client_id}
         if order.binding_id:
             binding["bindingId"] = order.binding_id
         body["bindingInfo"] = binding
@@ -118,10 +136,10 @@ def extended_status(order: Order, language: str) -> dict[str, Any]:
     return body
 
 
-def short_status(order: Order, language: str) -> dict[str, Any]:
+def short_status(order: Order, language: str) -> LegacyStatusAnswer:
     """getOrderStatus.do keeps its capitalised legacy names (spec §3.4)."""
     declined = order.status is OrderStatus.DECLINED
-    body: dict[str, Any] = {
+    body: LegacyStatusAnswer = {
         "OrderStatus": int(order.status),
         "ErrorCode": "2" if declined else "0",
         "ErrorMessage": (
@@ -149,9 +167,9 @@ def short_status(order: Order, language: str) -> dict[str, Any]:
     return body
 
 
-def binding_view(binding: Binding, *, client: bool = False) -> dict[str, Any]:
+def binding_view(binding: Binding, *, client: bool = False) -> BindingEntry:
     """One entry of getBindings.do (``client``: getBindingsByCardOrId.do, with clientId)."""
-    body: dict[str, Any] = {
+    body: BindingEntry = {
         "bindingId": binding.id,
         "maskedPan": binding.masked_pan,
         "expiryDate": binding.expiry,
