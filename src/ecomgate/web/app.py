@@ -24,7 +24,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import bindings, card_payment, lifecycle, orders
+from .api import bindings, card_payment, lifecycle, orders, reference
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .payment_page import routes as payment_page
@@ -114,6 +114,8 @@ def create_app(settings: Settings) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),
         *payment_page.routes(),
+        # the OpenAPI document and the reference page (before the .do route)
+        *reference.routes(),
         # every HTTP method reaches the endpoint, which answers in JSON (405 for the rest)
         Route("/payment/rest/{method}.do", api.endpoint, methods=_ANY),
         Route("/rest/{method}.do", api.endpoint, methods=_ANY),

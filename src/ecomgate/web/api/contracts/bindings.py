@@ -1,7 +1,7 @@
 """Stored credentials (spec §3.10) and addParams.do (§10)."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: TypedDict must see NotRequired at class creation
+# (Python 3.11), or every key counts as required
 from typing import Annotated, NotRequired, TypedDict
 
 from .common import Schema, SuccessAnswer

@@ -1,7 +1,7 @@
 """processform.do, paymentorder.do (spec §3.9): what a submitted card leads to."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: TypedDict must see NotRequired at class creation
+# (Python 3.11), or every key counts as required
 from typing import Annotated, Literal, TypedDict
 
 from .common import Message, Schema, Success

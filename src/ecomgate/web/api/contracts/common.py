@@ -1,7 +1,7 @@
 """Answers every method shares: success, the error shapes, name/value pairs."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: TypedDict must see NotRequired at class creation
+# (Python 3.11), or every key counts as required
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 

@@ -1,8 +1,8 @@
 """register.do, registerPreAuth.do (spec §3.1-§3.2), getOrderStatusExtended.do (§3.3) and the
 legacy getOrderStatus.do (§3.4)."""
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: TypedDict must see NotRequired at class creation
+# (Python 3.11), or every key counts as required
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from .common import Amount, Currency, EpochMs, Message, NameValue, Schema, Success
@@ -15,9 +15,6 @@ OrderStatusCode = Annotated[
         description="0 registered, 1 held, 2 paid, 3 reversed, 4 refunded, 5 at the ACS, "
         "6 declined (spec §2.1)",
     ),
-]
-PaymentState = Literal[
-    "CREATED", "APPROVED", "DEPOSITED", "DECLINED", "REVERSED", "REFUNDED", "PARTLY_REFUNDED"
 ]
 
 
