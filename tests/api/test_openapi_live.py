@@ -5,8 +5,6 @@ each, with a real merchant's credentials so requests get past authentication.  N
 
 from __future__ import annotations
 
-from typing import Any
-
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
