@@ -36,6 +36,7 @@ class ScriptedAcquirer:
     calls: list[tuple[str, int]] = field(default_factory=list)
     name: str = "scripted"
     capabilities: Capabilities = field(default_factory=Capabilities)
+    terminal_id: str = "T1"
 
     async def _answer(self, kind: str, request: OperationRequest) -> OperationResult:
         self.calls.append((kind, request.amount))
@@ -368,6 +369,29 @@ def test_bank_day_follows_the_configured_zone_and_its_daylight_saving() -> None:
     assert lifecycle.bank_day_start(summer, "America/New_York") == 1_719_720_000_000
 
 
+async def test_partial_reversals_of_a_hold_then_a_capture_of_the_rest(
+    services: Services,
+) -> None:
+    """Spec §3.6 (BPC) on both engines: each partial reversal is its own ledger record; the
+    hold shrinks by it, and the capture takes what is left."""
+    merchant = await new_merchant(services)
+    hold = await paid_order(services, merchant, two_phase=True, amount=5000)
+    await lifecycle.reverse(services, merchant, ref(hold), 1000)
+    await lifecycle.reverse(services, merchant, ref(hold), 500)
+    order = await load(services, hold.id)
+    assert order.status is OrderStatus.APPROVED
+    reversals = [op for op in order.operations if op.kind is OperationKind.REVERSAL]
+    assert [(op.amount, op.state) for op in reversals] == [
+        (1000, OperationState.APPROVED),
+        (500, OperationState.APPROVED),
+    ]
+    assert order.totals.approved_amount == 3500
+    await lifecycle.deposit(services, merchant, ref(hold), 0)
+    order = await load(services, hold.id)
+    assert order.status is OrderStatus.DEPOSITED
+    assert (order.totals.approved_amount, order.totals.deposited_amount) == (3500, 3500)
+
+
 async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
     services: Services,
 ) -> None:
@@ -375,7 +399,10 @@ async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
     of a payment is never sent one; the shop is told the operation is impossible (7)."""
     acquirer = ScriptedAcquirer(
         capabilities=Capabilities(
-            partial_deposit=False, partial_refund=False, reverse_deposited=False
+            partial_deposit=False,
+            partial_refund=False,
+            reverse_deposited=False,
+            partial_reversal=False,
         )
     )
     gateway = with_acquirer(services, acquirer)
@@ -384,6 +411,12 @@ async def test_what_the_acquirer_cannot_do_is_refused_before_it_is_asked(
     with pytest.raises(GatewayError) as partial:
         await lifecycle.deposit(gateway, merchant, ref(hold), 3000)
     assert (partial.value.error_code, partial.value.key) == (7, "partial_deposit_unsupported")
+    with pytest.raises(GatewayError) as part_reverse:
+        await lifecycle.reverse(gateway, merchant, ref(hold), 1000)
+    assert (part_reverse.value.error_code, part_reverse.value.key) == (
+        7,
+        "partial_reverse_unsupported",
+    )
     paid = await paid_order(services, merchant, amount=5000)
     with pytest.raises(GatewayError) as part_refund:
         await lifecycle.refund(gateway, merchant, ref(paid), RefundCommand(amount=1000))

@@ -62,6 +62,7 @@ class SilentAcquirer:
     error: BaseException | None = None
     name: str = "silent"
     capabilities: Capabilities = field(default_factory=Capabilities)
+    terminal_id: str = "T1"
     syncs: list[SyncRequest] = field(default_factory=list)
     seen: list[Any] = field(default_factory=list)
 

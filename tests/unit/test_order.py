@@ -7,6 +7,7 @@ import pytest
 from ecomgate.domain import codes
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.errors import WrongState
+from ecomgate.domain.operations import OperationKind
 from ecomgate.domain.order import CardSnapshot, Order
 
 CARD = CardSnapshot("411111**1111", "203012", "TEST CARDHOLDER", "VISA")
@@ -132,3 +133,36 @@ def test_the_rrn_of_a_declined_attempt_survives_the_expiry_of_the_next_one() -> 
     order.enter_acs()
     order.expire(NOW + 1_200_000)  # closes attempt 2 without an acquirer's answer
     assert order.auth_ref_num == "611111111111"
+
+
+def test_a_partial_reversal_tells_the_shop_the_amount_and_keeps_the_rest_held() -> None:
+    order = new_order(two_phase=True, amount=5000)
+    order.autocompletion_at = NOW + 86_400_000
+    pay(order)
+    order.take_events()
+    value = order.check_reverse(2000, deposited_allowed=True, bank_day_start=NOW)
+    order.reserve(OperationKind.REVERSAL, "rev-1", value, NOW + 2000)
+    order.settle("rev-1", NOW + 3000, approved=True, action_code=0)
+    assert order.status is OrderStatus.APPROVED
+    assert order.totals.approved_amount == 3000
+    [event] = order.take_events()
+    assert (event.operation, event.status, event.extra) == (
+        "reversed",
+        1,
+        {"operationReversedAmount": "2000"},
+    )
+    # the hold's autocompletionDate still captures what is left
+    assert order.due_at == NOW + 86_400_000
+    assert order.due_hold_action(NOW + 86_400_000) is OperationKind.DEPOSIT
+
+
+def test_a_full_reversal_sends_the_plain_reversed_callback() -> None:
+    order = new_order(two_phase=True)
+    pay(order)
+    order.take_events()
+    value = order.check_reverse(None, deposited_allowed=True, bank_day_start=NOW)
+    order.reserve(OperationKind.REVERSAL, "rev-1", value, NOW + 2000)
+    order.settle("rev-1", NOW + 3000, approved=True, action_code=0)
+    assert order.status is OrderStatus.REVERSED
+    [event] = order.take_events()
+    assert (event.operation, event.extra) == ("reversed", {})

@@ -141,13 +141,13 @@ class OrderMachine(RuleBasedStateMachine):
         order.reserve(OperationKind.DEPOSIT, self._id(), value, now)
 
     @precondition(lambda self: self.order is not None)
-    @rule(allowed=st.booleans(), late=st.booleans())
-    def reverse(self, allowed: bool, late: bool) -> None:
+    @rule(allowed=st.booleans(), late=st.booleans(), amount=st.none() | st.integers(0, 12_000))
+    def reverse(self, allowed: bool, late: bool, amount: int | None) -> None:
         assert self.order is not None
         now = self._tick(DAY if late else 1000)
         try:
             value = self.order.check_reverse(
-                None, deposited_allowed=allowed, bank_day_start=now - now % DAY
+                amount, deposited_allowed=allowed, bank_day_start=now - now % DAY
             )
         except GatewayError:
             return
@@ -248,8 +248,11 @@ class OrderMachine(RuleBasedStateMachine):
             if op.state is OperationState.APPROVED:
                 approved[op.kind] += 1
         assert approved[OperationKind.AUTHORIZATION] <= 1
-        assert approved[OperationKind.REVERSAL] <= 1
         assert approved[OperationKind.DEPOSIT] <= 1
+        if order.two_phase:  # what a hold lost to partial reversals cannot be captured
+            assert t.captured + t.reversed_amount <= t.authorized
+        else:  # a payment is reversed once, in full
+            assert approved[OperationKind.REVERSAL] <= 1
 
     @invariant()
     def status_matches_the_amounts(self) -> None:
@@ -263,6 +266,7 @@ class OrderMachine(RuleBasedStateMachine):
         elif status is OrderStatus.APPROVED:
             assert order.two_phase
             assert (t.authorized, t.captured, t.reversed) == (order.amount, 0, False)
+            assert t.approved_amount == t.authorized - t.reversed_amount > 0
         elif status is OrderStatus.DEPOSITED:
             assert t.captured > 0 and t.refunded == 0 and not t.reversed
             assert t.deposited_amount == t.captured

@@ -105,6 +105,48 @@ async def test_hold_then_reverse(api: Api) -> None:
     assert_error(deposit, "7", "deposit_wrong_state")
 
 
+async def test_partial_reversal_of_a_hold_leaves_the_rest_held_to_capture(api: Api) -> None:
+    """Spec §3.6 (BPC): reverse.do with ``amount`` below the hold cancels that much; the
+    order stays 1 and the rest can still be captured, or reversed."""
+    order_id = await paid(api, amount=5000, two_phase=True)
+    assert await api.call("reverse", orderId=order_id, amount=1500) == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 1
+    assert amounts(status) == (3500, 0, 0)
+    assert "reversedDate" in status
+    over = await api.call("deposit", orderId=order_id, amount=4000)
+    assert_error(over, "5", "deposit_exceeds_hold", held=3500)
+    assert await api.call("deposit", orderId=order_id, amount=0) == OK
+    assert amounts(await api.status(order_id)) == (3500, 3500, 0)
+
+
+async def test_partial_reversals_down_to_nothing_end_reversed(api: Api) -> None:
+    order_id = await paid(api, amount=3000, two_phase=True)
+    assert await api.call("reverse", orderId=order_id, amount=1000) == OK
+    assert await api.call("reverse", orderId=order_id, amount=2000) == OK
+    status = await api.status(order_id)
+    assert status["orderStatus"] == 3
+    assert amounts(status) == (0, 0, 0)
+    assert_error(await api.call("reverse", orderId=order_id), "7", "already_reversed")
+
+
+async def test_a_partial_reversal_above_the_hold_is_refused(api: Api) -> None:
+    order_id = await paid(api, amount=2000, two_phase=True)
+    assert await api.call("reverse", orderId=order_id, amount=1500) == OK
+    over = await api.call("reverse", orderId=order_id, amount=600)
+    assert_error(over, "5", "reverse_exceeds_hold", held=500)
+    assert amounts(await api.status(order_id)) == (500, 0, 0)
+
+
+async def test_a_paid_one_stage_order_is_reversed_in_full_only(api: Api) -> None:
+    order_id = await paid(api, amount=2000)
+    partial = await api.call("reverse", orderId=order_id, amount=500)
+    assert_error(partial, "5", "partial_reverse_of_payment", full=2000)
+    assert (await api.status(order_id))["orderStatus"] == 2
+    assert await api.call("reverse", orderId=order_id, amount=2000) == OK
+    assert (await api.status(order_id))["orderStatus"] == 3
+
+
 async def test_register_then_expire_through_the_sandbox(
     api: Api, merchant: MerchantCredentials
 ) -> None:

@@ -250,7 +250,7 @@ async def test_autocompletion_date_and_auto_reverse_date_need_their_permission(
         body = await api.call(
             "registerPreAuth", amount=2000, returnUrl="https://s.example", **{name: when}
         )
-        assert_error(body, "5", "auto_completion_forbidden", name=name)
+        assert_error(body, "5", "parameter_needs_permission", name=name)
     one_stage = await api.call(
         "register", amount=2000, returnUrl="https://s.example", autocompletionDate=when
     )
@@ -266,5 +266,29 @@ async def test_autocompletion_date_and_auto_reverse_date_need_their_permission(
                 "registerPreAuth", amount=2000, returnUrl="https://s.example", **{name: when}
             )
             assert "orderId" in body, body
+    finally:
+        await client.aclose()
+
+
+async def test_fee_input_needs_its_permission_and_shows_in_fee_and_total_amount(
+    api: Api, services: Services
+) -> None:
+    """Spec §3.1/§3.3: ``feeInput`` (minor units) needs the merchant's permission, else 5;
+    the status then reports it as ``feeAmount`` and ``totalAmount`` = amount + fee."""
+    refused = await api.call("register", amount=2000, returnUrl="https://s.example", feeInput=150)
+    assert_error(refused, "5", "parameter_needs_permission", name="feeInput")
+
+    granted = await make_merchant(services, permissions=("fee-input",))
+    client = Api(api.http, granted)
+    try:
+        for method in ("register", "registerPreAuth"):
+            body = await client.call(
+                method, amount=2000, returnUrl="https://s.example", feeInput=150
+            )
+            info = (await client.status(body["orderId"]))["paymentAmountInfo"]
+            assert (info["feeAmount"], info["totalAmount"]) == (150, 2150)
+        plain = await client.call("register", amount=2000, returnUrl="https://s.example")
+        info = (await client.status(plain["orderId"]))["paymentAmountInfo"]
+        assert (info["feeAmount"], info["totalAmount"]) == (0, 2000)
     finally:
         await client.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from ..support import Api, assert_error
@@ -31,6 +32,27 @@ async def test_a_fresh_order_shows_status_0_and_action_code_minus_100(api: Api) 
         "totalAmount": 2000,
     }
     assert "cardAuthInfo" not in status
+    assert status["bankInfo"]["bankCountryCode"] == "UNKNOWN"
+
+
+async def test_terminal_id_is_present_from_registration_and_stays_after_payment(
+    api: Api,
+) -> None:
+    """Spec §3.3: ``terminalId`` (the processing terminal) is there from registration on;
+    the payment's authorization is answered on the same terminal."""
+    order_id = (await api.register(amount=2000))["orderId"]
+    before = (await api.status(order_id))["terminalId"]
+    assert re.fullmatch(r"EMU\d{5}", before)
+    answer = await api.call(
+        "paymentorder",
+        MDORDER=order_id,
+        **{"$PAN": "4563960122001999", "$CVC": "347"},
+        YYYY="2035",
+        MM="12",
+        TEXT="TEST CARDHOLDER",
+    )
+    assert answer["errorCode"] == "0", answer
+    assert (await api.status(order_id))["terminalId"] == before
 
 
 async def test_status_by_order_number(api: Api) -> None:

@@ -3,8 +3,11 @@ getOrderStatus.do (§3.4), built from a domain ``Order`` made here — no storag
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from ecomgate.acquirers.emulator.cards_table import TEST_CARDS
+from ecomgate.domain.card_issuers import issuer_of
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import Operation, OperationKind, OperationState
 from ecomgate.domain.order import CardSnapshot, Order
@@ -106,8 +109,8 @@ def test_a_paid_order_shows_its_card_authorisation_and_deposit() -> None:
         "expiration": "203012",
         "cardholderName": "TEST CARDHOLDER",
         "paymentSystem": "VISA",
-        "product": "",
-        "productCategory": "",
+        "product": "Visa Gold",
+        "productCategory": "CREDIT",
         "approvalCode": "A1B2C3",
         "secureAuthInfo": {"eci": "05"},
     }
@@ -120,6 +123,33 @@ def test_a_paid_order_shows_its_card_authorisation_and_deposit() -> None:
     assert body["paymentAmountInfo"]["paymentState"] == "DEPOSITED"
     assert body["paymentAmountInfo"]["depositedAmount"] == 2000
     assert "refunds" not in body and "reversedDate" not in body
+    assert body["bankInfo"] == {
+        "bankName": "EcomGate Test Bank (Visa)",
+        "bankCountryCode": "RU",
+        "bankCountryName": "Russia",
+    }
+
+
+def test_a_card_whose_bin_is_not_in_the_issuer_table_has_an_unknown_bank() -> None:
+    order = paid()
+    assert order.card is not None
+    order.card = dataclasses.replace(order.card, masked_pan="220220**0005")
+    body = extended_status(order, "en")
+    assert body["bankInfo"] == {
+        "bankName": "",
+        "bankCountryCode": "UNKNOWN",
+        "bankCountryName": "<Unknown>",
+    }
+    assert (body["cardAuthInfo"]["product"], body["cardAuthInfo"]["productCategory"]) == ("", "")
+
+
+def test_every_test_card_has_its_issuer_in_the_table() -> None:
+    """``bankInfo`` and ``cardAuthInfo.product`` are filled for each card of the spec's
+    test-card table (issue 11)."""
+    for pan in TEST_CARDS:
+        issuer = issuer_of(pan)
+        assert issuer.country_code != "UNKNOWN", pan
+        assert issuer.product and issuer.product_category in ("DEBIT", "CREDIT", "PREPAID"), pan
 
 
 def test_only_approved_refunds_are_listed_and_the_last_one_dates_the_order() -> None:

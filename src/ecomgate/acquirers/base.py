@@ -194,6 +194,8 @@ class Capabilities:
     three_ds: bool = True
     partial_deposit: bool = True
     partial_refund: bool = True
+    #: reverse part of a hold, the rest staying held (BPC)
+    partial_reversal: bool = True
     reverse_deposited: bool = True
     #: answers status inquiries; without it an unknown answer waits for the deadline
     sync: bool = True
@@ -203,6 +205,9 @@ class Capabilities:
 class Acquirer(Protocol):
     name: str
     capabilities: Capabilities
+    #: the terminal the gateway's orders are processed on (spec §3.3 ``terminalId``),
+    #: known before any call: the status shows it from registration on
+    terminal_id: str
 
     async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult: ...
 

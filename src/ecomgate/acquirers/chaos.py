@@ -43,6 +43,7 @@ class ChaosAcquirer:
         self.source = source
         self.name = inner.name
         self.capabilities = inner.capabilities
+        self.terminal_id = inner.terminal_id
 
     def __getattr__(self, item: str) -> Any:  # the emulator's ACS pages (``routes``)
         return getattr(self.inner, item)

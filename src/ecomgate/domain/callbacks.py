@@ -111,7 +111,7 @@ def order_facts(order: Order, merchant: Merchant) -> dict[str, str]:
         "depositedAmount": str(t.deposited_amount),
         "refundedAmount": str(t.refunded),
         "paymentAmount": str(t.deposited_amount or t.approved_amount),
-        "feeAmount": "0",
+        "feeAmount": str(order.fee),
         "actionCode": str(order.action_code),
         "actionCodeDescription": codes.action_code_description(
             order.action_code, merchant.settings.language

@@ -27,6 +27,8 @@ class Permission(enum.StrEnum):
     #: registerPreAuth.do with ``autocompletionDate`` / ``autoReverseDate`` (spec §3.2)
     AUTO_COMPLETION = "auto-completion"
     AUTO_REVERSE = "auto-reverse"
+    #: register.do / registerPreAuth.do with ``feeInput`` (spec §3.1, §3.3)
+    FEE_INPUT = "fee-input"
 
 
 #: what ``ecomgate merchant create`` grants unless told otherwise

@@ -67,13 +67,21 @@ class Totals:
     authorized: int  # approved authorizations
     captured: int  # approved deposits
     refunded: int  # approved refunds
-    reversed: bool
+    #: approved reversals, partial ones (of a hold, BPC) included
+    reversed_amount: int = 0
+    #: an approved reversal happened (even of 0: a VERIFY order's)
+    any_reversal: bool = False
     #: refunds sent to the acquirer but not answered yet (they reserve money)
     pending_refunds: int = 0
 
     @property
+    def reversed(self) -> bool:
+        """Fully reversed: nothing of the authorization is left (spec §3.6)."""
+        return self.any_reversal and self.reversed_amount >= self.authorized
+
+    @property
     def approved_amount(self) -> int:
-        return 0 if self.reversed else self.authorized
+        return 0 if self.reversed else self.authorized - self.reversed_amount
 
     @property
     def deposited_amount(self) -> int:
@@ -85,8 +93,8 @@ class Totals:
 
 
 def totals(operations: Iterable[Operation]) -> Totals:
-    authorized = captured = refunded = pending_refunds = 0
-    reversed_ = False
+    authorized = captured = refunded = reversed_amount = pending_refunds = 0
+    any_reversal = False
     for op in operations:
         if op.state is OperationState.APPROVED:
             if op.kind is OperationKind.AUTHORIZATION:
@@ -96,7 +104,8 @@ def totals(operations: Iterable[Operation]) -> Totals:
             elif op.kind is OperationKind.REFUND:
                 refunded += op.amount
             elif op.kind is OperationKind.REVERSAL:
-                reversed_ = True
+                reversed_amount += op.amount
+                any_reversal = True
         elif op.state is OperationState.PENDING and op.kind is OperationKind.REFUND:
             pending_refunds += op.amount
-    return Totals(authorized, captured, refunded, reversed_, pending_refunds)
+    return Totals(authorized, captured, refunded, reversed_amount, any_reversal, pending_refunds)

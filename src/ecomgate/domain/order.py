@@ -117,6 +117,11 @@ class Order:
             self.payment_way = self.json_params.get("paymentWay", "CARD")
 
     @property
+    def fee(self) -> int:
+        """``feeInput`` of the registration (minor units; spec §3.3 ``feeAmount``)."""
+        return int(self.extra.get("feeInput") or 0)
+
+    @property
     def verification(self) -> bool:
         """features=VERIFY: the card is checked, nothing is charged (spec §3.1)."""
         return "VERIFY" in self.features
@@ -469,22 +474,37 @@ class Order:
         deposited_allowed: bool,
         bank_day_start: int,
         deposited_supported: bool = True,
+        partial_supported: bool = True,
     ) -> int:
         """The amount reverse.do would cancel, or an error (spec §3.6): a hold (status 1),
-        or a one-stage payment (status 2) on its bank day with the permission.
+        in full or, with ``amount`` below what is held, in part (BPC: the rest stays held,
+        to capture or reverse later); or a one-stage payment (status 2) on its bank day
+        with the permission, in full only.
 
-        Possible once: any earlier reversal, even a declined one, rules out another.  Every
-        refusal for the order's state is 7 (spec §3.6), checked before the merchant's
-        permission (5): a payment of an earlier bank day cannot be reversed by anyone."""
+        A failed reversal cannot be retried (spec §3.6), nor can a reversed order be
+        reversed again.  Every refusal for the order's state is 7 (spec §3.6), checked
+        before the merchant's permission (5): a payment of an earlier bank day cannot be
+        reversed by anyone."""
         self._refuse_if_expired()
-        if any(op.kind is OperationKind.REVERSAL for op in self.operations):
+        if self.status is OrderStatus.REVERSED or any(
+            op.kind is OperationKind.REVERSAL and op.state is OperationState.DECLINED
+            for op in self.operations
+        ):
             raise WrongState("already_reversed")
-        if self._in_flight(OperationKind.DEPOSIT, OperationKind.REFUND):
+        if self._in_flight(OperationKind.DEPOSIT, OperationKind.REVERSAL, OperationKind.REFUND):
             raise WrongState("operation_in_progress")
         t = self.totals
         if self.status is OrderStatus.APPROVED:
-            full = t.approved_amount
-        elif self.status is OrderStatus.DEPOSITED and not self.two_phase:
+            held = t.approved_amount
+            if not amount or amount == held:
+                return held
+            self._check_minimum(amount)
+            if amount > held:
+                raise InvalidParameter("amount", "reverse_exceeds_hold", held=held)
+            if not partial_supported:
+                raise WrongState("partial_reverse_unsupported", full=held)
+            return amount
+        if self.status is OrderStatus.DEPOSITED and not self.two_phase:
             # a paid one-stage order; a captured hold is final (refund it instead)
             deposit = self.last(OperationKind.DEPOSIT)
             if deposit is None or deposit.created_at < bank_day_start:
@@ -494,11 +514,11 @@ class Order:
             if not deposited_allowed:
                 raise OperationForbidden("reverse_deposited_forbidden")
             full = t.deposited_amount
-        else:
-            raise WrongState("reverse_wrong_state", status=int(self.status))
-        if amount and amount != full:
-            raise InvalidParameter("amount", "partial_reverse_unsupported", full=full)
-        return full
+            if amount and amount != full:
+                # partial reversal is of a hold only; a payment is returned by refund.do
+                raise InvalidParameter("amount", "partial_reverse_of_payment", full=full)
+            return full
+        raise WrongState("reverse_wrong_state", status=int(self.status))
 
     def check_refund(self, amount: int, expected_deposited: int | None = None) -> int:
         """The amount refund.do of ``amount`` (0 = everything left) would return.
@@ -608,9 +628,7 @@ class Order:
         lifetime, or a hold's auto-completion/-reversal time (tried once only)."""
         if self.status in PAYABLE:
             return None if self.authorizing else self.expires_at
-        if self.status is OrderStatus.APPROVED and not self._has(
-            OperationKind.DEPOSIT, OperationKind.REVERSAL
-        ):
+        if self.status is OrderStatus.APPROVED and not self._hold_action_taken():
             times = [t for t in (self.autocompletion_at, self.auto_reverse_at) if t is not None]
             return min(times) if times else None
         return None
@@ -633,8 +651,11 @@ class Order:
             self._record("deposited", 1, now)
             return
         if op.kind is OperationKind.REVERSAL:
-            self.status = OrderStatus.REVERSED
-            self._record("reversed", 1, now)
+            if self.totals.reversed:
+                self.status = OrderStatus.REVERSED
+                self._record("reversed", 1, now)
+            else:  # a partial reversal of a hold: the rest stays held (status 1)
+                self._record("reversed", 1, now, operationReversedAmount=str(op.amount))
             return
         self.status = OrderStatus.REFUNDED
         self._record("refunded", 1, now, **_refund_params(op))
@@ -645,8 +666,14 @@ class Order:
                 return op
         raise WrongState("unknown_operation")
 
-    def _has(self, *kinds: OperationKind) -> bool:
-        return any(op.kind in kinds for op in self.operations)
+    def _hold_action_taken(self) -> bool:
+        """A deposit or reversal was tried on the hold; an approved partial reversal leaves
+        the rest held, and its autocompletionDate/autoReverseDate still applies."""
+        return any(
+            op.kind is OperationKind.DEPOSIT
+            or (op.kind is OperationKind.REVERSAL and op.state is not OperationState.APPROVED)
+            for op in self.operations
+        )
 
     def _in_flight(self, *kinds: OperationKind) -> bool:
         return any(

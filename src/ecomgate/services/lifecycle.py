@@ -158,9 +158,10 @@ async def reverse(
     amount: int | None = None,
     currency: str | None = None,
 ) -> Order:
-    """reverse.do: cancel a hold (1 -> 3); a paid one-stage order only on the bank day of
-    its payment, unless the merchant's ``reverse_deposited`` setting forbids it.  Once per
-    order."""
+    """reverse.do: cancel a hold (1 -> 3), or part of it (``amount`` below the hold, BPC:
+    the order stays 1 with the rest held); a paid one-stage order in full only, on the
+    bank day of its payment, unless the merchant's ``reverse_deposited`` setting forbids
+    it.  A failed reversal is not retried."""
     _require(merchant, Permission.REVERSE)
 
     def reserve(order: Order, now: int) -> Operation:
@@ -170,6 +171,7 @@ async def reverse(
             deposited_allowed=merchant.settings.reverse_deposited,
             bank_day_start=bank_day_start(now, services.policy.timezone),
             deposited_supported=services.processing.capabilities.reverse_deposited,
+            partial_supported=services.processing.capabilities.partial_reversal,
         )
         return order.reserve(OperationKind.REVERSAL, ids.uuid7(now), value, now)
 

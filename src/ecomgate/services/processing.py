@@ -61,6 +61,11 @@ class Processing:
     def capabilities(self) -> Capabilities:
         return self.acquirer.capabilities
 
+    @property
+    def terminal_id(self) -> str:
+        """The acquirer's terminal: a pure attribute, no call (shown before any payment)."""
+        return self.acquirer.terminal_id
+
     async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
         result = await self._call(
             "authorize", request.order_id, lambda: self.acquirer.authorize(request)

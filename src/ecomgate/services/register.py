@@ -171,12 +171,14 @@ async def register(services: Services, merchant: Merchant, cmd: RegisterCommand)
         expires_at = now + merchant.settings.session_timeout_secs * 1000
     if cmd.autocompletion_at is not None and cmd.auto_reverse_at is not None:
         raise InvalidParameter("autoReverseDate", "auto_dates_conflict")
+    if "feeInput" in cmd.extra and not merchant.may(Permission.FEE_INPUT):
+        raise GatewayError(5, "parameter_needs_permission", name="feeInput")
     if cmd.two_phase:  # register.do ignores both dates: a one-stage order holds nothing
         # spec §3.2: the gateway capturing or reversing by itself needs its permission
         if cmd.autocompletion_at is not None and not merchant.may(Permission.AUTO_COMPLETION):
-            raise GatewayError(5, "auto_completion_forbidden", name="autocompletionDate")
+            raise GatewayError(5, "parameter_needs_permission", name="autocompletionDate")
         if cmd.auto_reverse_at is not None and not merchant.may(Permission.AUTO_REVERSE):
-            raise GatewayError(5, "auto_completion_forbidden", name="autoReverseDate")
+            raise GatewayError(5, "parameter_needs_permission", name="autoReverseDate")
 
     order_id = ids.uuid7(now)
     order_number = cmd.order_number

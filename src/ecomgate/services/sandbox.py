@@ -32,6 +32,7 @@ SANDBOX_PERMISSIONS = (
     Permission.CARD_PAYMENT_API.value,
     Permission.AUTO_COMPLETION.value,
     Permission.AUTO_REVERSE.value,
+    Permission.FEE_INPUT.value,
 )
 #: the furthest one call may move a clock (ten years)
 MAX_ADVANCE_SECONDS = 10 * 366 * 86_400

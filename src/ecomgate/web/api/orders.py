@@ -95,7 +95,7 @@ async def find_order(call: ApiCall, *, number_allowed: bool = True) -> Order:
 async def get_order_status_extended(call: ApiCall) -> ExtendedStatusAnswer:
     await call.authenticate()
     order = await find_order(call)
-    return extended_status(order, call.language)
+    return extended_status(order, call.language, call.services.processing.terminal_id)
 
 
 async def get_order_status(call: ApiCall) -> LegacyStatusAnswer:

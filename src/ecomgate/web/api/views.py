@@ -9,6 +9,7 @@ from typing import Any
 
 from ecomgate.domain import codes
 from ecomgate.domain.bindings import Binding
+from ecomgate.domain.card_issuers import UNKNOWN, Issuer, issuer_of
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
@@ -25,19 +26,24 @@ from .contracts.orders import (
 )
 from .messages import message
 
-_BANK_INFO: BankInfo = {
-    "bankName": "",
-    "bankCountryCode": "UNKNOWN",
-    "bankCountryName": "<Unknown>",
-}
+
+def _bank_info(issuer: Issuer) -> BankInfo:
+    return {
+        "bankName": issuer.bank_name,
+        "bankCountryCode": issuer.country_code,
+        "bankCountryName": issuer.country_name,
+    }
 
 
 def _name_values(params: dict[str, Any]) -> list[NameValue]:
     return [{"name": k, "value": str(v)} for k, v in params.items()]
 
 
-def extended_status(order: Order, language: str) -> ExtendedStatusAnswer:
+def extended_status(order: Order, language: str, terminal_id: str = "") -> ExtendedStatusAnswer:
+    """``terminal_id``: the processing's terminal, shown until an authorization names the
+    one that answered (spec §3.3: present from registration on)."""
     t = order.totals
+    issuer = UNKNOWN if order.card is None else issuer_of(order.card.masked_pan)
     body: ExtendedStatusAnswer = {
         "errorCode": "0",
         "errorMessage": message("success", language),
@@ -58,16 +64,16 @@ def extended_status(order: Order, language: str) -> ExtendedStatusAnswer:
             "approvedAmount": t.approved_amount,
             "depositedAmount": t.deposited_amount,
             "refundedAmount": t.refunded,
-            "feeAmount": 0,
-            "totalAmount": order.amount,
+            "feeAmount": order.fee,
+            "totalAmount": order.amount + order.fee,
         },
-        "bankInfo": BankInfo(**_BANK_INFO),
+        "bankInfo": _bank_info(issuer),
         "chargeback": False,
     }
     if order.ip:
         body["ip"] = order.ip
-    if order.terminal_id:
-        body["terminalId"] = order.terminal_id
+    if order.terminal_id or terminal_id:
+        body["terminalId"] = order.terminal_id or terminal_id
     if order.card is not None:
         card = order.card
         info: CardAuthInfo = {
@@ -76,8 +82,8 @@ def extended_status(order: Order, language: str) -> ExtendedStatusAnswer:
             "expiration": card.expiration,
             "cardholderName": card.cardholder_name,
             "paymentSystem": card.payment_system,
-            "product": "",
-            "productCategory": "",
+            "product": issuer.product,
+            "productCategory": issuer.product_category,
         }
         if order.approval_code:
             info["approvalCode"] = order.approval_code
