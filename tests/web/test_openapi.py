@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import typing
 
 import httpx
 from openapi_spec_validator import validate
@@ -82,3 +83,13 @@ async def test_the_reference_page_is_served_whole_without_outside_resources(
         assert f'id="{name}"' in page, name
     # no CDN: nothing is loaded from another host
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def test_each_handler_is_typed_as_its_catalogued_answer(app: Starlette) -> None:
+    """mypy checks a handler builds its declared answer; this checks the declaration is the
+    one the OpenAPI document publishes."""
+    for contract in CATALOGUE:
+        handler = app.state.api.methods[contract.name].handler
+        declared = typing.get_type_hints(handler)["return"]
+        answers = typing.get_args(declared) or (declared,)
+        assert contract.answer in answers, (contract.name, declared)

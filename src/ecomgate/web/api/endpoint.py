@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +20,7 @@ from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
+from .contracts.common import SuccessAnswer
 from .messages import message
 from .params import CONTROL_CHARACTERS, Context, RawParams, read_params
 
@@ -72,7 +73,11 @@ class ApiCall:
     language: str = "ru"
     merchant: Merchant | None = field(default=None)
 
-    def success(self, **body: Any) -> dict[str, Any]:
+    @overload
+    def success(self) -> SuccessAnswer: ...
+    @overload
+    def success(self, **body: Any) -> dict[str, Any]: ...
+    def success(self, **body: Any) -> SuccessAnswer | dict[str, Any]:
         """errorCode "0" with its message in the call's language, and ``body``."""
         return {"errorCode": "0", "errorMessage": message("success", self.language), **body}
 
