@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -24,43 +25,67 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+Convert = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _text(value: Any) -> Any:
+    # errorCode 0 as a number (spec §1.3: clients accept both)
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
 @functools.cache
-def _fields(cls: type) -> list[tuple[str, str, Any]]:
-    hints = typing.get_type_hints(cls)
-    return [
-        (f.name, f.metadata.get("wire", camel(f.name)), hints[f.name])
-        for f in dataclasses.fields(cls)
-        if f.name != "raw"
-    ]
-
-
-def _convert(tp: Any, value: Any) -> Any:
-    if value is None:
-        return None
+def _converter(tp: Any) -> Convert:
+    """How a JSON value becomes ``tp``, worked out once per type."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(inner[0], value) if len(inner) == 1 else value
-    if origin is list and isinstance(value, list):
-        (item,) = typing.get_args(tp)
-        return [_convert(item, v) for v in value]
-    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return from_wire(tp, value)  # type: ignore[arg-type]
-    if tp is str and isinstance(value, int | float):  # errorCode 0 as a number (spec §1.3)
-        return str(value)
-    return value
+        return _converter(inner[0]) if len(inner) == 1 else _same
+    if origin is list:
+        item = _converter(typing.get_args(tp)[0])
+        return lambda value: [item(v) for v in value] if isinstance(value, list) else value
+    if dataclasses.is_dataclass(tp):
+        read = _reader(tp)  # type: ignore[arg-type]
+        return lambda value: read(value) if isinstance(value, dict) else value
+    return _text if tp is str else _same
+
+
+@functools.cache
+def _reader(cls: type[T]) -> Callable[[dict[str, Any]], T]:
+    """The function that builds ``cls`` from a JSON object, worked out once per class."""
+    hints = typing.get_type_hints(cls)
+    fields = [
+        (f.name, f.metadata.get("wire", camel(f.name)), _converter(hints[f.name]), f)
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.name != "raw"
+    ]
+    keeps_raw = any(f.name == "raw" for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    def read(answer: dict[str, Any]) -> T:
+        values: dict[str, Any] = {}
+        for name, wire, convert, f in fields:
+            value = answer.get(wire)
+            if value is not None:
+                values[name] = convert(value)
+            elif f.default_factory is not dataclasses.MISSING:
+                values[name] = f.default_factory()
+            else:
+                values[name] = None
+        if keeps_raw:
+            values["raw"] = answer
+        return cls(**values)
+
+    return read
 
 
 def from_wire(cls: type[T], answer: dict[str, Any]) -> T:
     """``cls`` from a JSON object; absent fields are None (or empty), unknown ones stay in
     ``raw`` only."""
-    values = {name: _convert(tp, answer.get(wire)) for name, wire, tp in _fields(cls)}  # type: ignore[arg-type]
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if values.get(f.name) is None and f.default_factory is not dataclasses.MISSING:
-            values[f.name] = f.default_factory()
-    if "raw" in {f.name for f in dataclasses.fields(cls)}:  # type: ignore[arg-type]
-        values["raw"] = answer
-    return cls(**values)
+    read: Callable[[dict[str, Any]], T] = _reader(cls)  # type: ignore[arg-type]
+    return read(answer)
 
 
 # -- orders ----------------------------------------------------------------------------
