@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit browser-deps bench docs clean
+.PHONY: demo serve test lint typecheck unit browser-deps bench docs client-wheel clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ unit: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
+# the SDK alone as its own distribution (ecomgate-client, needs httpx only) into dist/
+client-wheel:
+	$(PYTHON) scripts/build_client_wheel.py dist
+
 test: $(STAMP) browser-deps lint typecheck docs
 	$(BIN)/pytest -q -p no:cacheprovider
 
@@ -46,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data site dist .pytest_cache .mypy_cache .ruff_cache

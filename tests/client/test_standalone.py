@@ -1,11 +1,11 @@
-"""``ecomgate.client`` needs httpx and the standard library only: a fresh interpreter whose
-path holds nothing but httpx (and what httpx imports) and the SDK's own files registers and
-reads an order on a real gateway."""
+"""``ecomgate.client`` needs httpx and the standard library only: the ``ecomgate-client``
+wheel (``scripts/build_client_wheel.py``) is built and installed by pip into a directory of its
+own, and a fresh interpreter whose path holds nothing but that directory and httpx (with what
+httpx needs) registers and reads an order on a real gateway."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +14,7 @@ from ecomgate.testing.processes import GatewayProcess
 
 from ..support import MerchantCredentials
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "ecomgate"
-#: what the shop's interpreter may hold: the SDK, the callback verifier, the package marker
-SDK_FILES = ("__init__.py", "callbacks.py", "client")
+ROOT = Path(__file__).resolve().parents[2]
 
 #: the distributions httpx needs (its requirements, recursively, without extras) and the
 #: top-level modules each installs, by file path
@@ -64,9 +62,34 @@ print(json.dumps({
 
 
 def _isolated_path(tmp_path: Path) -> Path:
-    """A directory holding httpx with its imports (links) and a copy of the SDK's files."""
+    """The wheel installed alone (no dependencies) into a directory, httpx's closure linked
+    beside it."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_client_wheel import build
+    finally:
+        sys.path.pop(0)
+    wheel = build(tmp_path / "dist")
     site = tmp_path / "site"
-    (site / "ecomgate").mkdir(parents=True)
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert not (site / "ecomgate" / "__init__.py").exists()  # a namespace package alone
     closure = json.loads(
         subprocess.run(
             [sys.executable, "-c", _HTTPX_CLOSURE],
@@ -78,11 +101,6 @@ def _isolated_path(tmp_path: Path) -> Path:
     )
     for top, location in closure.items():
         (site / top).symlink_to(location)
-    for name in SDK_FILES:
-        if (SRC / name).is_dir():
-            shutil.copytree(SRC / name, site / "ecomgate" / name)
-        else:
-            shutil.copy(SRC / name, site / "ecomgate" / name)
     return site
 
 
