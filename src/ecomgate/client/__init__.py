@@ -10,7 +10,8 @@
     s = g.status(order_id=o.order_id)
     s.order_status, s.action_code, s.payment_amount_info
 
-Needs httpx and the standard library only (``pip install ecomgate[client]``).  Python names
+Needs httpx and the standard library only (the ``ecomgate-client`` wheel, or
+``pip install ecomgate[client]`` beside the server).  Python names
 map one to one onto the API's (``return_url`` is ``returnUrl``); ``extra=`` passes any
 parameter by its API name.  A refused request raises the ``GatewayError`` of its errorCode
 family (``errors.py``); callbacks are checked with ``verify_checksum``.
