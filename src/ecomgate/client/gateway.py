@@ -86,16 +86,11 @@ class _Base:
             answer = None
         if not isinstance(answer, dict):
             raise ProtocolError(f"{call.method}.do: not a JSON object", status_code=200)
-        code_key, message_key = (
-            ("ErrorCode", "ErrorMessage")
-            if call.legacy
-            else (
-                "errorCode",
-                "errorMessage",
-            )
-        )
-        code = answer.get(code_key)
-        code = None if code is None else str(code)
+        # getOrderStatus.do answers with capitalised names (spec §3.4)
+        prefix = "Error" if call.legacy else "error"
+        raw_code = answer.get(prefix + "Code")
+        code = None if raw_code is None else str(raw_code)
+        message_key = prefix + "Message"
         # getOrderStatus.do's ErrorCode "2" with an OrderStatus is a declined order's status
         legacy_status = call.legacy and "OrderStatus" in answer
         if code not in (None, "0") and not legacy_status:
