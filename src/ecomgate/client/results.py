@@ -122,8 +122,19 @@ class BankInfo:
 
 
 @dataclass(frozen=True)
+class ThreeDSInfo:
+    cavv: str | None = None
+    xid: str | None = None
+    three_ds_server_trans_id: str | None = _wire("threeDSServerTransId")
+    ds_trans_id: str | None = None
+    trans_status: str | None = None
+
+
+@dataclass(frozen=True)
 class SecureAuthInfo:
     eci: str | None = None
+    three_ds_info: ThreeDSInfo | None = field(default=None, metadata={"wire": "threeDSInfo"})
+    three_ds_protocol_version: str | None = _wire("threeDSProtocolVersion")
 
 
 @dataclass(frozen=True)
@@ -250,6 +261,10 @@ class PaymentResult:
     pa_req: str | None = None
     term_url: str | None = None
     is_3ds_ver2: bool | None = _wire("is3DSVer2")
+    three_ds_server_trans_id: str | None = _wire("threeDSServerTransId")
+    three_ds_method_url: str | None = _wire("threeDSMethodURL")
+    three_ds_method_data_packed: str | None = _wire("threeDSMethodDataPacked")
+    packed_creq: str | None = _wire("packedCReq")
     action_code: int | None = None
     attempts_left: int | None = None
     display_error_message: str | None = None

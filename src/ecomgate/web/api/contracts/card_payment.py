@@ -14,6 +14,11 @@ class PaymentOutcome(TypedDict, total=False):
     paReq: str
     termUrl: str
     is3DSVer2: bool
+    #: 3-D Secure 2: the method step (threeDSMethodURL) or the challenge (acsUrl, packedCReq)
+    threeDSServerTransId: str
+    threeDSMethodURL: str
+    threeDSMethodDataPacked: str
+    packedCReq: str
     displayErrorMessage: str
     actionCode: int
     attemptsLeft: int

@@ -40,8 +40,21 @@ class BankInfo(TypedDict):
     bankCountryName: str
 
 
+class ThreeDSInfo(TypedDict, total=False):
+    """After 3-D Secure: 3DS1 ``cavv``, ``xid``; 3DS2 ``cavv``, ``threeDSServerTransId``,
+    ``dsTransId``; the issuer's ``transStatus``."""
+
+    cavv: str
+    xid: str
+    threeDSServerTransId: str
+    dsTransId: str
+    transStatus: str
+
+
 class SecureAuthInfo(TypedDict):
-    eci: str
+    eci: NotRequired[str]
+    threeDSInfo: NotRequired[ThreeDSInfo]
+    threeDSProtocolVersion: NotRequired[str]
 
 
 class CardAuthInfo(TypedDict):
