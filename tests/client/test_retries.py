@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from ecomgate.client import AsyncGateway, TransportError
+from ecomgate.client import AsyncGateway, ProtocolError, TransportError
 from ecomgate.testing.processes import GatewayProcess
 
 from ..support import MerchantCredentials
@@ -29,6 +29,8 @@ class DroppingProxy:
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.drops = 0
+        #: the next connections answered 503 by "the load balancer", the gateway never asked
+        self.unavailable = 0
         self.silent = False
         self.connections = 0
         self._server: asyncio.Server | None = None
@@ -50,6 +52,16 @@ class DroppingProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self._writers.add(writer)
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\n"
+                b"content-length: 11\r\nconnection: close\r\n\r\nunavailable"
+            )
+            await writer.drain()
+            writer.close()
+            return
         if self.drops > 0 or self.silent:
             await reader.readuntil(b"\r\n\r\n")  # the request reached us ...
             if self.silent:
@@ -116,6 +128,21 @@ async def test_a_read_is_sent_again_after_a_dropped_connection(
     async with _through(proxy, shop, retries=2) as g:
         status = await g.status(order_id=order_id)
     assert status.order_status == 2
+    assert proxy.connections == 3
+
+
+async def test_a_read_is_sent_again_after_a_503_and_a_write_is_not(
+    proxy: DroppingProxy, gateway: GatewayProcess, shop: MerchantCredentials
+) -> None:
+    order_id = await _paid_order(gateway, shop)
+    proxy.unavailable = 1
+    async with _through(proxy, shop, retries=2) as g:
+        assert (await g.status(order_id=order_id)).order_status == 2
+        assert proxy.connections == 2
+        proxy.unavailable = 1
+        with pytest.raises(ProtocolError) as refused:
+            await g.decline(order_id=order_id)
+    assert refused.value.status_code == 503
     assert proxy.connections == 3
 
 
