@@ -69,6 +69,9 @@ class MerchantSettings:
     callback_params: str = ""
     #: after the gateway's retries, keep trying on the longer tail schedule
     callback_extended_retries: bool = False
+    #: an operator disabled the merchant: its API credentials and its back-office users
+    #: are refused (within the credential cache's lifetime, ``ECOMGATE_AUTH_CACHE_SECONDS``)
+    disabled: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

@@ -119,6 +119,15 @@ async def issue_token(services: Services, login: str) -> str:
     return token
 
 
+async def revoke_token(services: Services, login: str) -> None:
+    """The merchant's static token stops working (passwords still do)."""
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
+        if merchant is None:
+            raise MerchantError("unknown_merchant", login=login)
+        await repos.merchants.update(replace(merchant, token_hash=None))
+
+
 async def update_merchant(
     services: Services,
     login: str,

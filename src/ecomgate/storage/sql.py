@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomgate.domain import ids
 from ecomgate.domain.bindings import Binding, SealedCard
@@ -32,6 +32,9 @@ from ecomgate.services.ports import (
     OutboxQuery,
     PendingOperation,
 )
+
+if TYPE_CHECKING:
+    from .dashboard_sql import SqlAuditTrail, SqlDashboardUsers, SqlOrderSearch
 
 Row = Mapping[str, Any]
 
@@ -104,6 +107,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "card": None if card is None else _dumps(card.__dict__),
         "payment_way": order.payment_way,
         "due_at": order.due_at,  # derived in the domain, stored only for the sweeper's index
+        # the back office filters by it (its own index); derived from the masked card
+        "pan_last4": card.masked_pan[-4:] if card is not None else "",
     }
 
 
@@ -276,6 +281,11 @@ MERCHANTS = Table(
 )
 _SELECT_OPERATIONS = (
     f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id = $1 ORDER BY created_at, id"
+)
+#: the ledgers of several orders at once (``{marks}``: their placeholders)
+_SELECT_OPERATIONS_OF = (
+    f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id IN ({{marks}})"
+    " ORDER BY created_at, id"
 )
 
 
@@ -947,9 +957,30 @@ class SqlRepositories:
 
     def __init__(self, db: Executor, dialect: Dialect) -> None:
         self.db = db
+        self.dialect = dialect
         self.orders = SqlOrders(db, dialect)
         self.merchants = SqlMerchants(db)
         self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
         self.sandbox = SqlSandbox(db, dialect)
         self.bindings = SqlBindings(db, dialect)
+
+    # the back office's repositories live in a module of their own, which builds on this
+    # one (so it is imported on first use, not at the top)
+    @cached_property
+    def dashboard_users(self) -> SqlDashboardUsers:
+        from .dashboard_sql import SqlDashboardUsers
+
+        return SqlDashboardUsers(self.db, self.dialect)
+
+    @cached_property
+    def audit(self) -> SqlAuditTrail:
+        from .dashboard_sql import SqlAuditTrail
+
+        return SqlAuditTrail(self.db)
+
+    @cached_property
+    def order_search(self) -> SqlOrderSearch:
+        from .dashboard_sql import SqlOrderSearch
+
+        return SqlOrderSearch(self.db)

@@ -27,6 +27,7 @@ from ecomgate.services.context import Services
 from .api import bindings, card_payment, lifecycle, orders, reference
 from .api.endpoint import Api, json_response
 from .api.params import Context
+from .dashboard import routes as dashboard
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 
@@ -123,6 +124,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/payment/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Route("/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Mount("/acs", app=acquirer_pages),
+        # the merchant back office and the operator console (server-rendered pages)
+        *dashboard.routes(),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode
         routes += sandbox.routes(sandbox_api)
