@@ -72,9 +72,13 @@ def test_every_methods_answers_match_the_document(
         g.process_form(md_order=declined.order_id, pan=DECLINED[0], cvc="123", expiry=EXPIRY)
         g.legacy_status(order_id=declined.order_id)
         challenged = g.register(amount=100, return_url=RETURN_URL)
-        g.process_form(
+        method_step = g.process_form(
             md_order=challenged.order_id, pan="4111111111111111", cvc="123", expiry=EXPIRY
         )
+        assert method_step.three_ds_method_url  # 3-D Secure 2, frictionless for this card
+        g.continue_3ds2(md_order=challenged.order_id, three_ds_comp_ind="N")
+        with pytest.raises(GatewayError):
+            g.finish_3ds2_payment(three_ds_server_trans_id="no-such-transaction")
         client = f"c-{secrets.token_hex(4)}"
         card = g.create_binding_no_payment(client_id=client, pan=pan, expiry_date=EXPIRY)
         g.get_bindings(client_id=client)

@@ -452,6 +452,50 @@ def process_form(
     )
 
 
+@api_method("3ds/continue")
+def continue_3ds2(
+    *,
+    md_order: str,
+    three_ds_comp_ind: str = "Y",
+    three_ds_server_trans_id: str | None = None,
+    language: str | None = None,
+) -> Call[PaymentResult]:
+    """3ds/continue.do: after the 3-D Secure 2 method step (``three_ds_comp_ind`` "Y" it ran,
+    "N" it did not finish); no merchant credentials, as the page calls it."""
+    return Call(
+        "3ds/continue",
+        wire_params(
+            mdOrder=md_order,
+            threeDSCompInd=three_ds_comp_ind,
+            threeDSServerTransId=three_ds_server_trans_id,
+            language=language,
+        ),
+        lambda answer: from_wire(PaymentResult, answer),
+        authenticated=False,
+    )
+
+
+@api_method("finish3dsVer2Payment")
+def finish_3ds2_payment(
+    *,
+    three_ds_server_trans_id: str,
+    three_ds_ver2_md_order: str | None = None,
+    cres: str | None = None,
+    language: str | None = None,
+) -> Call[PaymentResult]:
+    """finish3dsVer2Payment.do: finish a payment after its 3-D Secure 2 challenge."""
+    return Call(
+        "finish3dsVer2Payment",
+        wire_params(
+            threeDSServerTransId=three_ds_server_trans_id,
+            threeDSVer2MdOrder=three_ds_ver2_md_order,
+            cres=cres,
+            language=language,
+        ),
+        lambda answer: from_wire(PaymentResult, answer),
+    )
+
+
 # -- stored cards ----------------------------------------------------------------------
 def _bindings(answer: dict[str, Any]) -> Bindings:
     return from_wire(Bindings, answer)

@@ -24,7 +24,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import bindings, card_payment, lifecycle, orders, reference
+from .api import bindings, card_payment, lifecycle, orders, reference, three_ds2
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .dashboard import routes as dashboard
@@ -47,6 +47,7 @@ def build_api() -> Api:
     card_payment.install(api)
     lifecycle.install(api)
     bindings.install(api)
+    three_ds2.install(api)
     return api
 
 

@@ -127,7 +127,8 @@ async def payment_order_binding(call: ApiCall) -> BindingPaymentAnswer | ErrorAn
             "field": exc.field,
         }
     lang = language or result.order.language
-    body: BindingPaymentAnswer = {**answer(result, lang), "is3DSVer2": False}
+    # the payment's own is3DSVer2 (True for 3-D Secure 2) wins
+    body: BindingPaymentAnswer = {"is3DSVer2": False, **answer(result, lang)}
     declined = result.next is Next.RETRY or (
         result.next is Next.REDIRECT and result.order.action_code != 0
     )

@@ -36,7 +36,7 @@ def _operation(
         "anyOf": [schemas.ref(contract.answer), schemas.ref(contract.errors.value)],
     }
     operation: dict[str, Any] = {
-        "operationId": f"{contract.name}_{http}",
+        "operationId": f"{contract.name.replace('/', '_')}_{http}",
         "summary": contract.summary,
         "description": description,
         "tags": [contract.group.value],

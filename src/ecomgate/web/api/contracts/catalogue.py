@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .. import params
 from ..card_payment import CARD_FORM
 from ..params import ParamTable
+from ..three_ds2 import CONTINUE, FINISH
 from .bindings import BindingsAnswer, CreatedBindingAnswer
 from .card_payment import BindingPaymentAnswer, PaymentAnswer
 from .common import ErrorAnswer, LegacyErrorAnswer, PaymentErrorAnswer, SuccessAnswer
@@ -147,6 +148,25 @@ CATALOGUE: tuple[MethodContract, ...] = (
         PaymentAnswer,
         "§3.9",
         alias_of="paymentorder",
+    ),
+    MethodContract(
+        "3ds/continue",
+        Group.CARD_PAYMENT,
+        "3-D Secure 2: go on after the method step (no merchant credentials)",
+        CONTINUE,
+        PaymentAnswer,
+        "§3.9",
+        errors=ErrorShape.PAYMENT,
+        authenticated=False,
+    ),
+    MethodContract(
+        "finish3dsVer2Payment",
+        Group.CARD_PAYMENT,
+        "3-D Secure 2: finish a payment after its challenge",
+        FINISH,
+        PaymentAnswer,
+        "§3.9",
+        errors=ErrorShape.PAYMENT,
     ),
     MethodContract(
         "getBindings",
