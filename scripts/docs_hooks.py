@@ -35,10 +35,14 @@ _SCENARIOS = {
 
 
 def test_cards() -> str:
-    lines = ["| card number | CVC | what happens | actionCode | note |", "|---|---|---|---|---|"]
+    lines = [
+        "| card number | CVC | what happens | with 3-D Secure 2 | actionCode | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for card in TEST_CARDS.values():
+        three_ds2 = card.three_ds2.value if card.three_ds2 is not None else ""
         lines.append(
-            f"| `{card.pan}` | `{card.cvc}` | {_SCENARIOS[card.scenario]} "
+            f"| `{card.pan}` | `{card.cvc}` | {_SCENARIOS[card.scenario]} | {three_ds2} "
             f"| {card.action_code} | {card.description} |"
         )
     return "\n".join(lines)
