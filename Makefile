@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit browser-deps bench reliability-report clean
+.PHONY: demo serve test lint typecheck unit browser-deps bench docs client-wheel reliability-report clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,15 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-test: $(STAMP) browser-deps lint typecheck
+# the documentation site (mkdocs.yml) into site/; any warning fails the build
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# the SDK alone as its own distribution (ecomgate-client, needs httpx only) into dist/
+client-wheel:
+	$(PYTHON) scripts/build_client_wheel.py dist
+
+test: $(STAMP) browser-deps lint typecheck docs
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: $(STAMP)
@@ -49,4 +57,4 @@ reliability-report: $(STAMP)
 	$(BIN)/python scripts/reliability_report.py $(RELIABILITY_DIR)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data site dist .pytest_cache .mypy_cache .ruff_cache

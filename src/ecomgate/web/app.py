@@ -24,7 +24,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import bindings, card_payment, lifecycle, orders, three_ds2
+from .api import bindings, card_payment, lifecycle, orders, reference, three_ds2
 from .api.endpoint import Api, json_response
 from .api.params import Context
 from .dashboard import routes as dashboard
@@ -116,6 +116,8 @@ def create_app(settings: Settings) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),
         *payment_page.routes(),
+        # the OpenAPI document and the reference page (before the .do route)
+        *reference.routes(),
         # every HTTP method reaches the endpoint, which answers in JSON (405 for the rest)
         Route("/payment/rest/{method}.do", api.endpoint, methods=_ANY),
         Route("/rest/{method}.do", api.endpoint, methods=_ANY),

@@ -21,6 +21,9 @@ from ecomgate.web import buyer_texts
 
 from . import params
 from .card_payment import answer
+from .contracts.bindings import BindingsAnswer, CreatedBindingAnswer
+from .contracts.card_payment import BindingPaymentAnswer
+from .contracts.common import ErrorAnswer, SuccessAnswer
 from .endpoint import Api, ApiCall
 from .messages import message
 from .params import (
@@ -43,7 +46,7 @@ def _required(values: dict[str, Any], name: str) -> str:
     return str(value)
 
 
-async def get_bindings(call: ApiCall) -> dict[str, Any]:
+async def get_bindings(call: ApiCall) -> BindingsAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = GET_BINDINGS.validate(call.raw, call.ctx)
     found = await bindings.list_for_client(
@@ -53,10 +56,10 @@ async def get_bindings(call: ApiCall) -> dict[str, Any]:
         binding_type=v.get("bindingType"),
         show_expired=v.get("showExpired", False),
     )
-    return call.success() | {"bindings": [binding_view(b) for b in found]}
+    return {**call.success(), "bindings": [binding_view(b) for b in found]}
 
 
-async def get_bindings_by_card_or_id(call: ApiCall) -> dict[str, Any]:
+async def get_bindings_by_card_or_id(call: ApiCall) -> BindingsAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = BINDINGS_BY_CARD_OR_ID.validate(call.raw, call.ctx)
     pan, binding_id = v.get("pan"), v.get("bindingId")
@@ -69,24 +72,24 @@ async def get_bindings_by_card_or_id(call: ApiCall) -> dict[str, Any]:
         binding_id=None if pan else binding_id,
         show_expired=v.get("showExpired", False),
     )
-    return call.success() | {"bindings": [binding_view(b, client=True) for b in found]}
+    return {**call.success(), "bindings": [binding_view(b, client=True) for b in found]}
 
 
-async def unbind_card(call: ApiCall) -> dict[str, Any]:
+async def unbind_card(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = BINDING_ID.validate(call.raw, call.ctx)
     await bindings.unbind(call.services, merchant, _required(v, "bindingId"))
     return call.success()
 
 
-async def bind_card(call: ApiCall) -> dict[str, Any]:
+async def bind_card(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = BINDING_ID.validate(call.raw, call.ctx)
     await bindings.bind(call.services, merchant, _required(v, "bindingId"))
     return call.success()
 
 
-async def extend_binding(call: ApiCall) -> dict[str, Any]:
+async def extend_binding(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = EXTEND_BINDING.validate(call.raw, call.ctx)
     binding_id = _required(v, "bindingId")
@@ -94,7 +97,7 @@ async def extend_binding(call: ApiCall) -> dict[str, Any]:
     return call.success()
 
 
-async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
+async def payment_order_binding(call: ApiCall) -> BindingPaymentAnswer | ErrorAnswer:
     """Server-to-server payment with a binding; answered as spec §3.9 shows.  A declined
     payment is errorCode 2 ("declined because of the credentials"), with the same
     redirect/decline fields as the page's answer."""
@@ -124,17 +127,18 @@ async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
             "field": exc.field,
         }
     lang = language or result.order.language
-    body = {"is3DSVer2": False} | answer(result, lang)
+    # the payment's own is3DSVer2 (True for 3-D Secure 2) wins
+    body: BindingPaymentAnswer = {"is3DSVer2": False, **answer(result, lang)}
     declined = result.next is Next.RETRY or (
         result.next is Next.REDIRECT and result.order.action_code != 0
     )
     if declined:
         text = buyer_texts.decline_message(result.order.action_code, lang)
-        body |= {"errorCode": "2", "errorMessage": text, "error": text}
+        body["errorCode"], body["errorMessage"], body["error"] = "2", text, text
     return body
 
 
-async def create_binding_no_payment(call: ApiCall) -> dict[str, Any]:
+async def create_binding_no_payment(call: ApiCall) -> CreatedBindingAnswer:
     merchant = await call.authenticate(Permission.BINDINGS)
     v = CREATE_BINDING_NO_PAYMENT.validate(call.raw, call.ctx)
     binding = await bindings.create_without_payment(
@@ -149,7 +153,8 @@ async def create_binding_no_payment(call: ApiCall) -> dict[str, Any]:
             phone=v.get("phone", ""),
         ),
     )
-    return call.success() | {
+    return {
+        **call.success(),
         "bindingId": binding.id,
         "maskedPan": binding.masked_pan,
         "expiryDate": binding.expiry,
@@ -158,7 +163,7 @@ async def create_binding_no_payment(call: ApiCall) -> dict[str, Any]:
     }
 
 
-async def add_params(call: ApiCall) -> dict[str, Any]:
+async def add_params(call: ApiCall) -> SuccessAnswer:
     """addParams.do (spec §10): ``params``, a JSON object of names and values, joins the
     order's ``merchantOrderParams``."""
     merchant = await call.authenticate()

@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ecomgate.domain import codes
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant, Permission
@@ -15,6 +13,8 @@ from ecomgate.web import buyer_texts
 
 from ..form_tokens import form_token_valid, page_key, same_origin
 from . import params
+from .contracts.card_payment import PaymentAnswer, PaymentOutcome
+from .contracts.common import ErrorAnswer
 from .endpoint import Api, ApiCall
 from .messages import message
 from .params import Kind, Param, ParamTable
@@ -42,16 +42,20 @@ CARD_FORM = ParamTable(
 )
 
 
-def answer(result: PaymentResult, language: str) -> dict[str, Any]:
+def answer(result: PaymentResult, language: str) -> PaymentAnswer:
     """The §3.9 answer; ``errorCode`` "0" (the form was processed) always travels with
     ``errorMessage`` (§10), whatever the payment's outcome."""
-    body: dict[str, Any] = {"errorCode": "0", "errorMessage": message("success", language)}
+    body: PaymentAnswer = {
+        "errorCode": "0",
+        "errorMessage": message("success", language),
+        **_outcome(result, language),
+    }
     if result.order.binding_id:  # spec §3.9: the stored credential created or used
         body["bindingId"] = result.order.binding_id
-    return body | _outcome(result, language)
+    return body
 
 
-def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
+def _outcome(result: PaymentResult, language: str) -> PaymentOutcome:
     order = result.order
     three_ds2 = three_ds2_step(result)
     if three_ds2:
@@ -88,7 +92,7 @@ def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
     }
 
 
-def three_ds2_step(result: PaymentResult) -> dict[str, Any]:
+def three_ds2_step(result: PaymentResult) -> PaymentOutcome:
     """Spec §3.9: the 3-D Secure 2 step the browser takes next ({} when none): the method
     step (``threeDSMethodURL``, then 3ds/continue.do) or the challenge (``acsUrl`` with
     ``packedCReq``: POST it as ``creq``)."""
@@ -113,13 +117,13 @@ def three_ds2_step(result: PaymentResult) -> dict[str, Any]:
     return {}
 
 
-def _decline_details(action_code: int, text: str) -> dict[str, str]:
+def _decline_details(action_code: int, text: str) -> PaymentOutcome:
     """Spec §3.9: a decline's ``error`` (its text) and machine-readable class."""
     type_name, processing_type = codes.decline_class(action_code)
     return {"error": text, "errorTypeName": type_name, "processingErrorType": processing_type}
 
 
-async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
+async def _pay(call: ApiCall, merchant: Merchant | None) -> PaymentAnswer | ErrorAnswer:
     v = CARD_FORM.validate(call.raw, call.ctx)
     raw_id = v.get("MDORDER") or v.get("mdOrder") or v.get("orderId")
     if not raw_id:
@@ -177,7 +181,7 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> dict[str, Any]:
     return answer(result, language or result.order.language)
 
 
-async def process_form(call: ApiCall) -> dict[str, Any]:
+async def process_form(call: ApiCall) -> PaymentAnswer | ErrorAnswer:
     """The hosted page's submission: no merchant credentials, the order id is the key —
     and the page's form token, so that another site's form cannot post cards here."""
     _check_page_post(call)
@@ -198,7 +202,7 @@ def _check_page_post(call: ApiCall) -> None:
         raise GatewayError(5, "form_token_invalid")
 
 
-async def payment_order(call: ApiCall) -> dict[str, Any]:
+async def payment_order(call: ApiCall) -> PaymentAnswer | ErrorAnswer:
     merchant = await call.authenticate(Permission.CARD_PAYMENT_API)
     return await _pay(call, merchant)
 

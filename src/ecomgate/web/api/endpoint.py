@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +20,7 @@ from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
+from .contracts.common import SuccessAnswer
 from .messages import message
 from .params import CONTROL_CHARACTERS, Context, RawParams, read_params
 
@@ -46,7 +47,7 @@ UNSERVED_METHODS = frozenset(
 MESSAGE_LANGUAGES = ("ru", "en")
 
 
-def json_response(body: dict[str, Any], status_code: int = 200) -> Response:
+def json_response(body: Mapping[str, Any], status_code: int = 200) -> Response:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     try:
         content = text.encode("utf-8")
@@ -69,7 +70,11 @@ class ApiCall:
     language: str = "ru"
     merchant: Merchant | None = field(default=None)
 
-    def success(self, **body: Any) -> dict[str, Any]:
+    @overload
+    def success(self) -> SuccessAnswer: ...
+    @overload
+    def success(self, **body: Any) -> dict[str, Any]: ...
+    def success(self, **body: Any) -> SuccessAnswer | dict[str, Any]:
         """errorCode "0" with its message in the call's language, and ``body``."""
         return {"errorCode": "0", "errorMessage": message("success", self.language), **body}
 
@@ -105,7 +110,8 @@ class ApiCall:
         return len(lang) == 2 and lang.isalpha()
 
 
-Handler = Callable[[ApiCall], Awaitable[dict[str, Any]]]
+#: a handler answers with its method's contract (``web/api/contracts``), a TypedDict
+Handler = Callable[[ApiCall], Awaitable[Mapping[str, Any]]]
 
 
 def _unserved(name: str) -> Handler:
@@ -198,14 +204,16 @@ class Api:
         lang = (call.param("language") or "").lower()
         if call._explicit_language():
             call.language = lang
+        body: Mapping[str, Any]
         try:
             body = await method.handler(call)
         except GatewayError as exc:
-            body = self._error(
+            error = self._error(
                 method, str(exc.error_code), message(exc.key, call.language, **exc.params)
             )
             if exc.action_code is not None:  # e.g. -2013: the payment attempts are used up
-                body["actionCode"] = exc.action_code
+                error["actionCode"] = exc.action_code
+            body = error
         except Exception:
             log.exception("%s.do failed", name)
             body = self._error(method, "7", message("system_error", call.language))

@@ -11,6 +11,7 @@ from ecomgate.services.lifecycle import RefundCommand
 from ecomgate.services.uow import OrderRef
 
 from . import params
+from .contracts.common import SuccessAnswer
 from .endpoint import Api, ApiCall
 from .params import DECLINE, DEPOSIT, REFUND, REVERSE
 
@@ -27,21 +28,21 @@ def _ref(values: dict[str, Any]) -> OrderRef:
     )
 
 
-async def deposit(call: ApiCall) -> dict[str, Any]:
+async def deposit(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate()
     v = DEPOSIT.validate(call.raw, call.ctx)
     await lifecycle.deposit(call.services, merchant, _ref(v), v["amount"], v.get("currency"))
     return call.success()
 
 
-async def reverse(call: ApiCall) -> dict[str, Any]:
+async def reverse(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate()
     v = REVERSE.validate(call.raw, call.ctx)
     await lifecycle.reverse(call.services, merchant, _ref(v), v.get("amount"), v.get("currency"))
     return call.success()
 
 
-async def refund(call: ApiCall) -> dict[str, Any]:
+async def refund(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate()
     v = REFUND.validate(call.raw, call.ctx)
     cmd = RefundCommand(
@@ -54,7 +55,7 @@ async def refund(call: ApiCall) -> dict[str, Any]:
     return call.success()
 
 
-async def decline(call: ApiCall) -> dict[str, Any]:
+async def decline(call: ApiCall) -> SuccessAnswer:
     merchant = await call.authenticate()
     v = DECLINE.validate(call.raw, call.ctx)
     await lifecycle.decline(call.services, merchant, _ref(v))

@@ -12,6 +12,7 @@ from ecomgate.services.register import RegisterCommand, register
 from ecomgate.services.uow import OrderRef
 
 from . import params
+from .contracts.orders import ExtendedStatusAnswer, LegacyStatusAnswer, RegisterAnswer
 from .endpoint import Api, ApiCall
 from .params import REGISTER, STATUS
 from .views import extended_status, short_status
@@ -51,11 +52,11 @@ def _command(v: dict[str, Any], two_phase: bool) -> RegisterCommand:
     )
 
 
-async def _register(call: ApiCall, two_phase: bool) -> dict[str, Any]:
+async def _register(call: ApiCall, two_phase: bool) -> RegisterAnswer:
     merchant = await call.authenticate()
     values = REGISTER.validate(call.raw, call.ctx)
     order = await register(call.services, merchant, _command(values, two_phase))
-    body: dict[str, Any] = {
+    body: RegisterAnswer = {
         "orderId": order.id,
         "formUrl": call.services.links.form_url(order, merchant.settings.page),
     }
@@ -64,11 +65,11 @@ async def _register(call: ApiCall, two_phase: bool) -> dict[str, Any]:
     return body
 
 
-async def register_one_stage(call: ApiCall) -> dict[str, Any]:
+async def register_one_stage(call: ApiCall) -> RegisterAnswer:
     return await _register(call, two_phase=False)
 
 
-async def register_pre_auth(call: ApiCall) -> dict[str, Any]:
+async def register_pre_auth(call: ApiCall) -> RegisterAnswer:
     return await _register(call, two_phase=True)
 
 
@@ -91,13 +92,13 @@ async def find_order(call: ApiCall, *, number_allowed: bool = True) -> Order:
     return await status.find_order(call.services, merchant, ref)
 
 
-async def get_order_status_extended(call: ApiCall) -> dict[str, Any]:
+async def get_order_status_extended(call: ApiCall) -> ExtendedStatusAnswer:
     await call.authenticate()
     order = await find_order(call)
     return extended_status(order, call.language, call.services.processing.terminal_id)
 
 
-async def get_order_status(call: ApiCall) -> dict[str, Any]:
+async def get_order_status(call: ApiCall) -> LegacyStatusAnswer:
     await call.authenticate()
     if not call.param("orderId"):
         raise GatewayError(5, "missing_parameter", name="orderId")

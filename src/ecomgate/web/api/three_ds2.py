@@ -9,13 +9,12 @@ is the shop's server, with its credentials.  Both answer like processform.do: th
 
 from __future__ import annotations
 
-from typing import Any
-
 from ecomgate.domain.errors import GatewayError
 from ecomgate.services import payment
 
 from . import params
 from .card_payment import answer
+from .contracts.card_payment import PaymentAnswer
 from .endpoint import Api, ApiCall
 from .params import Kind, Param, ParamTable
 
@@ -42,11 +41,11 @@ FINISH = ParamTable(
 )
 
 
-def _with_version(body: dict[str, Any]) -> dict[str, Any]:
-    return {"is3DSVer2": True} | body
+def _with_version(body: PaymentAnswer) -> PaymentAnswer:
+    return {"is3DSVer2": True, **body}
 
 
-async def continue_payment(call: ApiCall) -> dict[str, Any]:
+async def continue_payment(call: ApiCall) -> PaymentAnswer:
     v = CONTINUE.validate(call.raw, call.ctx)
     raw_id = v.get("mdOrder") or v.get("MDORDER") or v.get("orderId")
     if not raw_id:
@@ -61,7 +60,7 @@ async def continue_payment(call: ApiCall) -> dict[str, Any]:
     return _with_version(answer(result, language or result.order.language))
 
 
-async def finish_payment(call: ApiCall) -> dict[str, Any]:
+async def finish_payment(call: ApiCall) -> PaymentAnswer:
     merchant = await call.authenticate()
     v = FINISH.validate(call.raw, call.ctx)
     trans_id = v.get("threeDSServerTransId", "")

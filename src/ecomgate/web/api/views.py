@@ -14,10 +14,22 @@ from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.operations import OperationKind, OperationState
 from ecomgate.domain.order import Order
 
+from .contracts.bindings import BindingEntry
+from .contracts.common import NameValue
+from .contracts.orders import (
+    BankInfo,
+    BindingInfo,
+    CardAuthInfo,
+    ExtendedStatusAnswer,
+    LegacyStatusAnswer,
+    PayerData,
+    SecureAuthInfo,
+    ThreeDSInfo,
+)
 from .messages import message
 
 
-def _bank_info(issuer: Issuer) -> dict[str, str]:
+def _bank_info(issuer: Issuer) -> BankInfo:
     return {
         "bankName": issuer.bank_name,
         "bankCountryCode": issuer.country_code,
@@ -25,16 +37,16 @@ def _bank_info(issuer: Issuer) -> dict[str, str]:
     }
 
 
-def _name_values(params: dict[str, Any]) -> list[dict[str, str]]:
+def _name_values(params: dict[str, Any]) -> list[NameValue]:
     return [{"name": k, "value": str(v)} for k, v in params.items()]
 
 
-def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[str, Any]:
+def extended_status(order: Order, language: str, terminal_id: str = "") -> ExtendedStatusAnswer:
     """``terminal_id``: the processing's terminal, shown until an authorization names the
     one that answered (spec §3.3: present from registration on)."""
     t = order.totals
     issuer = UNKNOWN if order.card is None else issuer_of(order.card.masked_pan)
-    body: dict[str, Any] = {
+    body: ExtendedStatusAnswer = {
         "errorCode": "0",
         "errorMessage": message("success", language),
         "orderNumber": order.order_number,
@@ -66,7 +78,7 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
         body["terminalId"] = order.terminal_id or terminal_id
     if order.card is not None:
         card = order.card
-        info: dict[str, Any] = {
+        info: CardAuthInfo = {
             "maskedPan": card.masked_pan,
             "pan": card.masked_pan,
             "expiration": card.expiration,
@@ -109,7 +121,11 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
             }
             for op in refunds
         ]
-    payer = {k: v for k, v in (("email", order.email), ("phone", order.phone)) if v}
+    payer: PayerData = {}
+    if order.email:
+        payer["email"] = order.email
+    if order.phone:
+        payer["phone"] = order.phone
     post_address = order.extra.get("postAddress")
     if post_address:
         payer["postAddress"] = post_address
@@ -120,7 +136,7 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
     if order.client_id:
         # the customer id the shop registered the order with; bindingId joins it once the
         # payment stored the card, or the order was paid with a binding
-        binding: dict[str, Any] = {"clientId": order.client_id}
+        binding: BindingInfo = {"clientId": order.client_id}
         if order.binding_id:
             binding["bindingId"] = order.binding_id
         body["bindingInfo"] = binding
@@ -129,7 +145,7 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
     return body
 
 
-def secure_auth_info(order: Order) -> dict[str, Any]:
+def secure_auth_info(order: Order) -> SecureAuthInfo:
     """``cardAuthInfo.secureAuthInfo`` (spec §3.3): the ECI, and after 3-D Secure the
     protocol version and ``threeDSInfo`` (3DS1: ``cavv``, ``xid``; 3DS2: ``cavv``,
     ``threeDSServerTransId``, ``dsTransId``), with the issuer's ``transStatus``.  A failed
@@ -138,7 +154,7 @@ def secure_auth_info(order: Order) -> dict[str, Any]:
     if found is None:
         return {"eci": order.eci} if order.eci else {}
     eci, auth = found
-    three_ds: dict[str, str] = {}
+    three_ds: ThreeDSInfo = {}
     if auth.cavv:
         three_ds["cavv"] = auth.cavv
     if auth.is_3ds2:
@@ -148,14 +164,16 @@ def secure_auth_info(order: Order) -> dict[str, Any]:
         three_ds["xid"] = auth.xid
     if auth.trans_status:
         three_ds["transStatus"] = auth.trans_status
-    info: dict[str, Any] = {"eci": eci} if eci else {}
-    return info | {"threeDSInfo": three_ds, "threeDSProtocolVersion": auth.version}
+    info: SecureAuthInfo = {"threeDSInfo": three_ds, "threeDSProtocolVersion": auth.version}
+    if eci:
+        info["eci"] = eci
+    return info
 
 
-def short_status(order: Order, language: str) -> dict[str, Any]:
+def short_status(order: Order, language: str) -> LegacyStatusAnswer:
     """getOrderStatus.do keeps its capitalised legacy names (spec §3.4)."""
     declined = order.status is OrderStatus.DECLINED
-    body: dict[str, Any] = {
+    body: LegacyStatusAnswer = {
         "OrderStatus": int(order.status),
         "ErrorCode": "2" if declined else "0",
         "ErrorMessage": (
@@ -183,9 +201,9 @@ def short_status(order: Order, language: str) -> dict[str, Any]:
     return body
 
 
-def binding_view(binding: Binding, *, client: bool = False) -> dict[str, Any]:
+def binding_view(binding: Binding, *, client: bool = False) -> BindingEntry:
     """One entry of getBindings.do (``client``: getBindingsByCardOrId.do, with clientId)."""
-    body: dict[str, Any] = {
+    body: BindingEntry = {
         "bindingId": binding.id,
         "maskedPan": binding.masked_pan,
         "expiryDate": binding.expiry,
