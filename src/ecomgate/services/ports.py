@@ -300,6 +300,21 @@ class BindingRepository(Protocol):
     async def count_by_key(self) -> dict[str, int]: ...
 
 
+class AuthThrottleRepository(Protocol):
+    """Failed API logins per key (a login, a client address), shared by every process, and
+    the version every change of a merchant bumps."""
+
+    async def blocked_until(self, keys: Sequence[str]) -> int:
+        """The latest time (epoch ms) any of ``keys`` is blocked until; 0 = none."""
+
+    async def failures(self, key: str, *, for_update: bool = False) -> tuple[int, int]:
+        """(failures, updated_at) of ``key``; (0, 0) when it has none."""
+
+    async def set_failures(self, key: str, failures: int, blocked_until: int, now: int) -> None: ...
+    async def clear(self, key: str) -> None: ...
+    async def credentials_version(self) -> int: ...
+
+
 class Repositories(Protocol):
     """One database transaction over every repository."""
 
@@ -315,6 +330,8 @@ class Repositories(Protocol):
     def sandbox(self) -> SandboxRepository: ...
     @property
     def bindings(self) -> BindingRepository: ...
+    @property
+    def auth_throttle(self) -> AuthThrottleRepository: ...
 
 
 class Store(Protocol):

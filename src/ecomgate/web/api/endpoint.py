@@ -87,10 +87,12 @@ class ApiCall:
             raise AccessDenied()  # no merchant has such credentials; no lookup needed
         if token and (user or password):
             raise AccessDenied("credentials_twice")
+        # the address the connection comes from: a forwarded-for header is anyone's to set
+        address = self.request.client.host if self.request.client else ""
         if token:
-            merchant = await self.authenticator.by_token(token)
+            merchant = await self.authenticator.by_token(token, address)
         elif user and password:
-            merchant = await self.authenticator.by_password(user, password)
+            merchant = await self.authenticator.by_password(user, password, address)
         else:
             raise AccessDenied()
         merchant = await self.authenticator.acting_as(merchant, self.param("merchantLogin") or "")
