@@ -123,7 +123,7 @@ class Settings:
     max_connections: int = 1000
     #: failed API logins before a login, or a client address, is made to wait
     auth_failures_per_login: int = 5
-    auth_failures_per_address: int = 20
+    auth_failures_per_address: int = 100
     #: the first wait, doubled per further failure, at most ``auth_max_backoff_seconds``
     auth_backoff_seconds: float = 1.0
     auth_max_backoff_seconds: float = 900.0
@@ -321,7 +321,7 @@ def from_env() -> Settings:
         keep_alive_seconds=_env_int("ECOMGATE_KEEP_ALIVE_SECONDS", 5),
         max_connections=_env_int("ECOMGATE_MAX_CONNECTIONS", 1000),
         auth_failures_per_login=_env_int("ECOMGATE_AUTH_FAILURES_PER_LOGIN", 5),
-        auth_failures_per_address=_env_int("ECOMGATE_AUTH_FAILURES_PER_ADDRESS", 20),
+        auth_failures_per_address=_env_int("ECOMGATE_AUTH_FAILURES_PER_ADDRESS", 100),
         auth_backoff_seconds=float(env("ECOMGATE_AUTH_BACKOFF_SECONDS", "1")),
         auth_max_backoff_seconds=float(env("ECOMGATE_AUTH_MAX_BACKOFF_SECONDS", "900")),
         auth_hash_threads=_env_int("ECOMGATE_AUTH_HASH_THREADS", 1),

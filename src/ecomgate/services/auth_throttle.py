@@ -17,7 +17,7 @@ from .ports import Store
 @dataclass(frozen=True)
 class ThrottlePolicy:
     failures_per_login: int = 5
-    failures_per_address: int = 20
+    failures_per_address: int = 100
     backoff_ms: int = 1_000
     max_backoff_ms: int = 900_000
 
