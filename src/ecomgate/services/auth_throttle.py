@@ -56,7 +56,8 @@ class Throttle:
                 if now - updated_at > self.policy.max_backoff_ms:
                     failures = 0  # long quiet: start again
                 failures += 1
-                blocked_until = now + self.policy.wait_ms(failures, limit)
+                wait = self.policy.wait_ms(failures, limit)
+                blocked_until = now + wait if wait else 0
                 await repos.auth_throttle.set_failures(key, failures, blocked_until, now)
 
     async def succeeded(self, key: str) -> None:
