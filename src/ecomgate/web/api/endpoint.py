@@ -83,7 +83,8 @@ class ApiCall:
     async def authenticate(self, permission: Permission | None = None) -> Merchant:
         token = self.param("token")
         user, password = self.param("userName"), self.param("password")
-        if any(CONTROL_CHARACTERS.search(v) for v in (token, user, password) if v):
+        acting_for = self.param("merchantLogin")
+        if any(CONTROL_CHARACTERS.search(v) for v in (token, user, password, acting_for) if v):
             raise AccessDenied()  # no merchant has such credentials; no lookup needed
         if token and (user or password):
             raise AccessDenied("credentials_twice")

@@ -251,6 +251,15 @@ def _absolute_url(p: Param) -> Check:
     return check
 
 
+def _encodable(data: Any) -> bool:
+    """JSON escapes can spell lone surrogates (``"\\ud800"``), which no UTF-8 column takes."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json(p: Param, *, flat: bool) -> Check:
     def check(value: str, ctx: Context) -> Any:
         if p.max_len and len(value) > p.max_len:
@@ -261,7 +270,7 @@ def _json(p: Param, *, flat: bool) -> Check:
             raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json") from exc
         if data is None:
             return None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not _encodable(data):
             raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json")
         if flat:
             out: dict[str, str] = {}
