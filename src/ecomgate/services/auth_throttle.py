@@ -44,12 +44,16 @@ class Throttle:
 
     async def wait_ms(self, keys: list[str], now: int) -> int:
         """How long any of ``keys`` is still blocked at ``now`` (0: not blocked)."""
+        if not keys:
+            return 0
         async with self.store.transaction() as repos:
             until = await repos.auth_throttle.blocked_until(keys)
         return max(0, until - now)
 
     async def failed(self, limits: dict[str, int], now: int) -> None:
         """One more failure for each key, each against its own limit."""
+        if not limits:
+            return
         async with self.store.transaction() as repos:
             for key, limit in limits.items():
                 failures, updated_at = await repos.auth_throttle.failures(key, for_update=True)
