@@ -9,6 +9,7 @@ Each test has a database of its own: throttling is stored there, and a burst fro
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import subprocess
 import sys
@@ -162,3 +163,16 @@ def test_outside_the_sandbox_the_emulator_needs_an_explicit_flag(
     finally:
         allowed.stop()
     assert health["emulatorInProduction"] is True and health["sandbox"] is False
+
+
+async def test_the_cli_declares_and_removes_a_parent(
+    own_database_url: str, own_services: Services
+) -> None:
+    parent, child = await make_merchant(own_services), await make_merchant(own_services)
+    done = run_cli(own_database_url, "merchant", "update", child.login, "--parent", parent.login)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["parent_id"] is not None
+    done = run_cli(own_database_url, "merchant", "update", child.login, "--parent", "")
+    assert json.loads(done.stdout)["parent_id"] is None
+    refused = run_cli(own_database_url, "merchant", "update", child.login, "--parent", child.login)
+    assert refused.returncode != 0 and "own parent" in refused.stderr
