@@ -31,12 +31,14 @@ class Clocks:
 
     def __init__(self) -> None:
         self.offset_s = 0.0
+        self._monotonic_base = time.monotonic()
 
     def now_ms(self) -> int:
         return int((time.time() + self.offset_s) * 1000)
 
     def monotonic(self) -> float:
-        return time.monotonic() + self.offset_s
+        # stands still between advances: a slow machine cannot pass the check interval
+        return self._monotonic_base + self.offset_s
 
     def advance(self, seconds: float) -> None:
         self.offset_s += seconds
@@ -222,3 +224,18 @@ async def test_a_merchant_cannot_be_its_own_parent(services: Services) -> None:
     with pytest.raises(merchant_service.MerchantError) as refused:
         await merchant_service.update_merchant(services, creds.login, parent=creds.login)
     assert refused.value.key == "parent_is_self"
+
+
+async def test_keys_quiet_for_longer_than_the_longest_wait_are_pruned(
+    services: Services, process: Callable[[], Authenticator], clocks: Clocks
+) -> None:
+    authenticator = process()
+    login = f"pruned-{time.monotonic_ns()}"
+    with pytest.raises(AccessDenied):
+        await authenticator.by_password(login, "x")
+    clocks.advance(61)
+    with pytest.raises(AccessDenied):
+        await authenticator.by_password(f"{login}-other", "x")  # any failure prunes
+    async with services.store.transaction() as repos:
+        assert await repos.auth_throttle.failures(f"login:{login}") == (0, 0)
+        assert (await repos.auth_throttle.failures(f"login:{login}-other"))[0] == 1

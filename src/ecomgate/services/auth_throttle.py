@@ -55,6 +55,8 @@ class Throttle:
         if not limits:
             return
         async with self.store.transaction() as repos:
+            # keys quiet for longer than the longest wait count from zero anyway
+            await repos.auth_throttle.prune(now - self.policy.max_backoff_ms, now)
             for key, limit in limits.items():
                 failures, updated_at = await repos.auth_throttle.failures(key, for_update=True)
                 if now - updated_at > self.policy.max_backoff_ms:

@@ -312,6 +312,9 @@ class AuthThrottleRepository(Protocol):
 
     async def set_failures(self, key: str, failures: int, blocked_until: int, now: int) -> None: ...
     async def clear(self, key: str) -> None: ...
+    async def prune(self, quiet_since: int, now: int) -> None:
+        """Forget keys with no failure since ``quiet_since`` that are not blocked at ``now``."""
+
     async def credentials_version(self) -> int: ...
 
 

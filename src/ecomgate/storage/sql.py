@@ -986,6 +986,13 @@ class SqlAuthThrottle:
     async def clear(self, key: str) -> None:
         await self.db.execute("DELETE FROM auth_throttle WHERE throttle_key = $1", key)
 
+    async def prune(self, quiet_since: int, now: int) -> None:
+        await self.db.execute(
+            "DELETE FROM auth_throttle WHERE updated_at < $1 AND blocked_until < $2",
+            quiet_since,
+            now,
+        )
+
     async def credentials_version(self) -> int:
         row = await self.db.fetchone("SELECT version FROM credentials_version WHERE id = 1")
         return 0 if row is None else int(row["version"])

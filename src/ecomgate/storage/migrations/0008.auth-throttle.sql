@@ -9,6 +9,8 @@ CREATE TABLE auth_throttle (
     blocked_until BIGINT NOT NULL,
     updated_at    BIGINT NOT NULL
 );
+-- stale keys are pruned by age (random logins from a guessing burst must not pile up)
+CREATE INDEX auth_throttle_updated ON auth_throttle (updated_at);
 
 -- One row, bumped by every change of a merchant: a process's credential cache is valid
 -- only while the version it read stays the same.
