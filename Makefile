@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit browser-deps bench clean security-report
+.PHONY: demo serve test lint typecheck unit browser-deps bench reliability-report security-report clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ security-report: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# the crash, failover and abuse tests, their figures written into docs/reliability.md
+RELIABILITY_DIR := data/reliability
+reliability-report: $(STAMP)
+	rm -rf $(RELIABILITY_DIR)
+	ECOMGATE_RELIABILITY_DIR=$(CURDIR)/$(RELIABILITY_DIR) $(BIN)/pytest -q -p no:cacheprovider -s tests/reliability
+	$(BIN)/python scripts/reliability_report.py $(RELIABILITY_DIR)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -64,8 +64,9 @@ class DeliveryConfig:
 
     @property
     def lease_ms(self) -> int:
-        """Long enough for one attempt and its bookkeeping, with a wide margin."""
-        return int(self.timeout_seconds * 1000) * 3 + 30_000
+        """Long enough for one attempt and its bookkeeping, with a margin: how long the
+        events of a dispatcher that died mid-attempt wait before another takes them."""
+        return int(self.timeout_seconds * 1000) * 2 + 10_000
 
     def schedule(self, merchant: Merchant) -> tuple[int, ...]:
         if merchant.settings.callback_extended_retries:

@@ -13,12 +13,32 @@ from yoyo.migrations import MigrationList
 CONNECT_TIMEOUT = 10
 
 
+def _hosts_as_params(url: str) -> str:
+    """A multi-host URL (``postgresql://u@h1:p1,h2:p2/db?target_session_attrs=read-write``,
+    for failover) with its hosts moved to libpq's ``host``/``port`` list parameters: yoyo
+    cannot parse a netloc of several hosts, libpq takes the lists from the query."""
+    scheme, _, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    user, at, hosts = netloc.rpartition("@")
+    if "," not in hosts:
+        return url
+    names, ports = [], []
+    for host in hosts.split(","):
+        name, _, port = host.partition(":")
+        names.append(name)
+        ports.append(port or "5432")
+    database, _, query = path.partition("?")
+    listed = f"host={','.join(names)}&port={','.join(ports)}"
+    query = f"{query}&{listed}" if query else listed
+    return f"{scheme}://{user}{at}{slash}{database}?{query}"
+
+
 def _yoyo_url(database_url: str) -> str:
     if database_url.startswith("sqlite:///"):
         return database_url
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            url = "postgresql+psycopg://" + database_url[len(prefix) :]
+            url = _hosts_as_params("postgresql+psycopg://" + database_url[len(prefix) :])
             if "connect_timeout=" not in url:
                 url += f"{'&' if '?' in url else '?'}connect_timeout={CONNECT_TIMEOUT}"
             return url
