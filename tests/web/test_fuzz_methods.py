@@ -101,13 +101,14 @@ async def own_order(http_module: httpx.AsyncClient, fuzz_merchant: MerchantCrede
 
 
 @pytest.fixture(scope="module")
-async def http_module(app: Starlette) -> Any:
+async def http_module(app: Starlette, engine: str) -> Any:
+    FIGURES.update(dict.fromkeys(FIGURES, 0))
     transport = httpx.ASGITransport(app=app, client=("192.0.2.50", 40000))
     async with httpx.AsyncClient(
         transport=transport, base_url="http://gateway.test", timeout=30
     ) as client:
         yield client
-    print(f"\nfuzz figures: {FIGURES}")
+    print(f"\nfuzz figures ({engine}): {FIGURES}")
 
 
 async def snapshot(services: Services, login: str) -> tuple[Any, ...]:
