@@ -130,6 +130,12 @@ class Settings:
     #: slow password hashes a process runs at once, and how many may wait for one
     auth_hash_threads: int = 1
     auth_hash_queue: int = 64
+    #: card submissions of the hosted page (processform.do) per order, and per buyer
+    #: address (None: 60 outside the sandbox, off in it: a shop's test suite pays from one
+    #: address), in a window of ``payment_rate_window_seconds``
+    payment_requests_per_order: int = 30
+    payment_requests_per_address: int | None = None
+    payment_rate_window_seconds: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -166,6 +172,12 @@ class Settings:
             "pg_command_timeout": self.pg_command_timeout,
             "pg_connect_timeout": self.pg_connect_timeout,
         }
+
+    @property
+    def resolved_payment_requests_per_address(self) -> int:
+        if self.payment_requests_per_address is not None:
+            return self.payment_requests_per_address
+        return 0 if self.sandbox else 60
 
     @property
     def emulator_in_production(self) -> bool:
@@ -326,4 +338,11 @@ def from_env() -> Settings:
         auth_max_backoff_seconds=float(env("ECOMGATE_AUTH_MAX_BACKOFF_SECONDS", "900")),
         auth_hash_threads=_env_int("ECOMGATE_AUTH_HASH_THREADS", 1),
         auth_hash_queue=_env_int("ECOMGATE_AUTH_HASH_QUEUE", 64),
+        payment_requests_per_order=_env_int("ECOMGATE_PAYMENT_REQUESTS_PER_ORDER", 30),
+        payment_requests_per_address=(
+            _env_int("ECOMGATE_PAYMENT_REQUESTS_PER_ADDRESS", 0)
+            if env("ECOMGATE_PAYMENT_REQUESTS_PER_ADDRESS")
+            else None
+        ),
+        payment_rate_window_seconds=float(env("ECOMGATE_PAYMENT_RATE_WINDOW_SECONDS", "600")),
     ).check()

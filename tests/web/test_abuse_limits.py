@@ -205,3 +205,18 @@ async def test_a_disabled_merchant_is_refused_once_the_version_is_read(
     later = time.monotonic() + VERSION_CHECK_SECONDS
     monkeypatch.setattr(authenticator, "monotonic", lambda: later)
     assert_error(await api.register(), "5", "access_denied", "ru")
+
+
+async def test_the_card_form_is_rate_limited_per_order(
+    http: httpx.AsyncClient, api: Api, clock: ShiftableClock
+) -> None:
+    order_id = (await api.register())["orderId"]
+    bad_card = {"MDORDER": order_id, "$PAN": "1234", "$CVC": "1", "YYYY": "2030", "MM": "12"}
+    for _ in range(30):  # card-data errors use no payment attempt: only the limit stops them
+        body = (await http.post("/payment/rest/processform.do", data=bad_card)).json()
+        assert body["field"] == "pan", body
+    refused = (await http.post("/payment/rest/processform.do", data=bad_card)).json()
+    assert_error(refused, "5", "payment_rate_limited", "ru", seconds=600)
+    clock.advance(601)  # the next window
+    again = (await http.post("/payment/rest/processform.do", data=bad_card)).json()
+    assert again["field"] == "pan", again

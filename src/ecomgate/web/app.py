@@ -25,6 +25,7 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator, HashPool
 from ecomgate.services.auth_throttle import ThrottlePolicy
 from ecomgate.services.context import Services
+from ecomgate.services.rate_limit import RatePolicy
 
 from . import log_redaction
 from .api import bindings, card_payment, lifecycle, orders
@@ -135,6 +136,11 @@ def create_app(settings: Settings) -> Starlette:
                         "delivery": settings.delivery_config(),
                         "sandbox_token": settings.sandbox_token,
                         "sandbox_faults": settings.sandbox_faults,
+                        "payment_rate": RatePolicy(
+                            per_order=settings.payment_requests_per_order,
+                            per_address=settings.resolved_payment_requests_per_address,
+                            window_ms=int(settings.payment_rate_window_seconds * 1000),
+                        ),
                     },
                 )
             app.state.services = services
