@@ -39,7 +39,7 @@ from .credentials import hash_password, token_hash, verify_password
 from .ports import Store
 
 #: how stale a process's view of the credentials version may be
-VERSION_CHECK_SECONDS = 0.5
+VERSION_CHECK_SECONDS = 0.25
 
 
 class AuthThrottled(GatewayError):
