@@ -36,7 +36,7 @@ from ecomgate.domain.merchant import Merchant
 
 from .auth_throttle import Throttle, ThrottlePolicy, address_key, login_key
 from .credentials import hash_password, token_hash, verify_password
-from .ports import Store
+from .ports import DatabaseUnavailable, Store
 
 #: how stale a process's view of the credentials version may be
 VERSION_CHECK_SECONDS = 0.25
@@ -116,8 +116,13 @@ class Authenticator:
         async with self._version_lock:
             if self.monotonic() - self._version_read_at < VERSION_CHECK_SECONDS:
                 return  # read by another caller meanwhile
-            async with self.store.transaction() as repos:
-                version = await repos.auth_throttle.credentials_version()
+            try:
+                async with self.store.transaction() as repos:
+                    version = await repos.auth_throttle.credentials_version()
+            except DatabaseUnavailable:
+                # nothing changes credentials while the database is away; the call fails
+                # at its own next step, answered in the merchant's language
+                return
             if version != self._version:
                 self._cache.clear()
                 self._version = version
