@@ -175,7 +175,7 @@ async def test_a_revoked_permission_and_a_disabled_merchant_take_effect_within_a
     clocks.advance(VERSION_CHECK_SECONDS)
     merchant = await other.by_password(creds.login, creds.password)
     assert not merchant.may(Permission.CARD_PAYMENT_API)
-    await merchant_service.update_merchant(services, creds.login, enabled=False)
+    await merchant_service.update_merchant(services, creds.login, settings={"disabled": True})
     clocks.advance(VERSION_CHECK_SECONDS)
     with pytest.raises(AccessDenied):
         await other.by_password(creds.login, creds.password)

@@ -200,7 +200,7 @@ async def test_a_disabled_merchant_is_refused_once_the_version_is_read(
     shop = await make_merchant(services)
     api = Api(http, shop)
     assert "orderId" in await api.register()  # cached now
-    await merchant_service.update_merchant(services, shop.login, enabled=False)
+    await merchant_service.update_merchant(services, shop.login, settings={"disabled": True})
     # the version is read at most every VERSION_CHECK_SECONDS: move that clock past it
     later = time.monotonic() + VERSION_CHECK_SECONDS
     monkeypatch.setattr(authenticator, "monotonic", lambda: later)

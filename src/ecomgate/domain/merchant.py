@@ -69,6 +69,9 @@ class MerchantSettings:
     callback_params: str = ""
     #: after the gateway's retries, keep trying on the longer tail schedule
     callback_extended_retries: bool = False
+    #: an operator disabled the merchant: its API credentials and its back-office users
+    #: are refused (within the credential cache's lifetime, ``ECOMGATE_AUTH_CACHE_SECONDS``)
+    disabled: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -92,8 +95,6 @@ class Merchant:
     created_at: int = 0
     #: the merchant this one belongs to: only its parent may act for it (``merchantLogin``)
     parent_id: str | None = None
-    #: a disabled merchant's credentials are refused as if unknown
-    enabled: bool = True
 
     def may(self, permission: Permission) -> bool:
         return permission.value in self.permissions

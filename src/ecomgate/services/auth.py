@@ -194,7 +194,8 @@ class Authenticator:
         await self._refuse_if_throttled(limits)
         async with self.store.transaction() as repos:
             merchant = await repos.merchants.get_by_login(login)
-        stored = merchant.password_hash if merchant is not None and merchant.enabled else None
+        usable = merchant is not None and not merchant.settings.disabled
+        stored = merchant.password_hash if merchant is not None and usable else None
         ok = await self.hash_pool.verify(password, stored)
         if not ok or merchant is None:
             await self.throttle.failed(limits, self._now_ms())
@@ -214,7 +215,7 @@ class Authenticator:
         await self._refuse_if_throttled(limits)
         async with self.store.transaction() as repos:
             merchant = await repos.merchants.get_by_token_hash(token_hash(token))
-        if merchant is None or not merchant.enabled:
+        if merchant is None or merchant.settings.disabled:
             await self.throttle.failed(limits, self._now_ms())
             raise AccessDenied()
         self._remember(key, merchant)
@@ -230,6 +231,6 @@ class Authenticator:
             raise AccessDenied()
         async with self.store.transaction() as repos:
             other = await repos.merchants.get_by_login(merchant_login)
-        if other is None or not other.enabled or not caller.may_act_for(other):
+        if other is None or other.settings.disabled or not caller.may_act_for(other):
             raise AccessDenied("unknown_merchant_login")
         return other

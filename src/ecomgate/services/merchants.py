@@ -119,6 +119,15 @@ async def issue_token(services: Services, login: str) -> str:
     return token
 
 
+async def revoke_token(services: Services, login: str) -> None:
+    """The merchant's static token stops working (passwords still do)."""
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
+        if merchant is None:
+            raise MerchantError("unknown_merchant", login=login)
+        await repos.merchants.update(replace(merchant, token_hash=None))
+
+
 async def update_merchant(
     services: Services,
     login: str,
@@ -130,10 +139,9 @@ async def update_merchant(
     revoke: Iterable[str] = (),
     settings: dict[str, Any] | None = None,
     parent: str | None = None,
-    enabled: bool | None = None,
 ) -> Merchant:
     """``parent``: the login of the merchant that may act for this one with
-    ``merchantLogin`` ("" = none); ``enabled`` False refuses its credentials."""
+    ``merchantLogin`` ("" = none)."""
     async with services.uow.transaction() as repos:
         merchant = await repos.merchants.get_by_login(login)
         if merchant is None:
@@ -164,7 +172,6 @@ async def update_merchant(
             permissions=permissions,
             settings=new_settings,
             parent_id=parent_id,
-            enabled=merchant.enabled if enabled is None else enabled,
         )
         await repos.merchants.update(updated)
     return updated

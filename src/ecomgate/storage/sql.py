@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomgate.domain import ids
 from ecomgate.domain.bindings import Binding, SealedCard
@@ -32,6 +32,9 @@ from ecomgate.services.ports import (
     OutboxQuery,
     PendingOperation,
 )
+
+if TYPE_CHECKING:
+    from .dashboard_sql import SqlAuditTrail, SqlDashboardUsers, SqlOrderSearch
 
 Row = Mapping[str, Any]
 
@@ -104,6 +107,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "card": None if card is None else _dumps(card.__dict__),
         "payment_way": order.payment_way,
         "due_at": order.due_at,  # derived in the domain, stored only for the sweeper's index
+        # the back office filters by it (its own index); derived from the masked card
+        "pan_last4": card.masked_pan[-4:] if card is not None else "",
     }
 
 
@@ -203,7 +208,6 @@ def merchant_values(m: Merchant) -> dict[str, Any]:
         "permissions": _dumps(sorted(m.permissions)),
         "settings": _dumps(m.settings.to_dict()),
         "parent_id": m.parent_id,
-        "enabled": int(m.enabled),
     }
 
 
@@ -219,7 +223,6 @@ def merchant_from_row(row: Row) -> Merchant:
         settings=MerchantSettings.from_dict(json.loads(row["settings"])),
         created_at=row["created_at"],
         parent_id=row["parent_id"],
-        enabled=bool(row["enabled"]),
     )
 
 
@@ -280,6 +283,11 @@ MERCHANTS = Table(
 )
 _SELECT_OPERATIONS = (
     f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id = $1 ORDER BY created_at, id"
+)
+#: the ledgers of several orders at once (``{marks}``: their placeholders)
+_SELECT_OPERATIONS_OF = (
+    f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id IN ({{marks}})"
+    " ORDER BY created_at, id"
 )
 
 
@@ -1003,6 +1011,7 @@ class SqlRepositories:
 
     def __init__(self, db: Executor, dialect: Dialect) -> None:
         self.db = db
+        self.dialect = dialect
         self.orders = SqlOrders(db, dialect)
         self.merchants = SqlMerchants(db)
         self.outbox = SqlOutbox(db, dialect)
@@ -1010,3 +1019,23 @@ class SqlRepositories:
         self.sandbox = SqlSandbox(db, dialect)
         self.bindings = SqlBindings(db, dialect)
         self.auth_throttle = SqlAuthThrottle(db, dialect)
+
+    # the back office's repositories live in a module of their own, which builds on this
+    # one (so it is imported on first use, not at the top)
+    @cached_property
+    def dashboard_users(self) -> SqlDashboardUsers:
+        from .dashboard_sql import SqlDashboardUsers
+
+        return SqlDashboardUsers(self.db, self.dialect)
+
+    @cached_property
+    def audit(self) -> SqlAuditTrail:
+        from .dashboard_sql import SqlAuditTrail
+
+        return SqlAuditTrail(self.db)
+
+    @cached_property
+    def order_search(self) -> SqlOrderSearch:
+        from .dashboard_sql import SqlOrderSearch
+
+        return SqlOrderSearch(self.db)

@@ -32,6 +32,7 @@ from .api import bindings, card_payment, lifecycle, orders
 from .api.endpoint import Api, json_response
 from .api.params import MAX_BODY, Context
 from .body_limit import BodyLimit
+from .dashboard import routes as dashboard
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 from .security_headers import SecurityHeaders
@@ -166,6 +167,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/payment/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Route("/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Mount("/acs", app=acquirer_pages),
+        # the merchant back office and the operator console (server-rendered pages)
+        *dashboard.routes(),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode
         routes += sandbox.routes(sandbox_api)

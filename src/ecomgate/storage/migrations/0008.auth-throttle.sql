@@ -20,7 +20,5 @@ CREATE TABLE credentials_version (
 );
 INSERT INTO credentials_version (id, version) VALUES (1, 0);
 
--- merchantLogin (other-merchants) reaches only merchants whose parent is the caller;
--- a disabled merchant is refused as if unknown.
+-- merchantLogin (other-merchants) reaches only merchants whose parent is the caller.
 ALTER TABLE merchants ADD COLUMN parent_id TEXT REFERENCES merchants (id);
-ALTER TABLE merchants ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
