@@ -149,9 +149,10 @@ async def test_a_changed_password_and_a_disabled_merchant_reach_every_process_wi
         b.stop()
     print(f"\nrefused on both processes {changed:.2f} s after the password change, "
           f"{disabled:.2f} s after disabling")  # fmt: skip
-    # the design bound is VERSION_CHECK_SECONDS (0.25 s) plus one verification; the margin
-    # is for this test's own requests on a loaded machine (measured 0.5-1.0 s at load 4.5)
-    assert changed < 1.5 and disabled < 1.5
+    # the design bound is VERSION_CHECK_SECONDS (0.25 s) plus one verification (exact, with
+    # moved clocks: tests/services/test_auth_throttle.py); the margin here is for this
+    # test's own requests and the CLI's exit on a loaded shared machine (load 4-6)
+    assert changed < 2.0 and disabled < 2.0
 
 
 def test_outside_the_sandbox_the_emulator_needs_an_explicit_flag(
