@@ -707,7 +707,8 @@ EcomGate demo
   gateway    {gateway_url}   (API: {gateway_url}/payment/rest/<method>.do)
   demo shop  {shop_url}   <- open this in a browser and press Buy
   merchant   userName={DEMO_LOGIN}  password={DEMO_PASSWORD}
-  test card  4111 1111 1111 1111, any future expiry, CVC 123, 3-D Secure password 12345678
+  test card  4111 1111 1111 1111, any future expiry, CVC 123 (3-D Secure 2 frictionless);
+             5555 5555 5555 5599: one-time code 123456; 4012 0010 3816 6662: password 12345678
 
 Register an order yourself:
   curl --data amount=2000 --data currency=643 --data userName={DEMO_LOGIN} \\

@@ -43,6 +43,10 @@ class Links(Protocol):
     def form_url(self, order: Order, page: str) -> str:
         """The hosted payment page of ``order`` (spec §3.1 ``formUrl``)."""
 
+    def three_ds2_return_url(self, language: str, order_id: str) -> str:
+        """Where the 3-D Secure 2 ACS posts the buyer back with the CRes (finish3dsVer2.do,
+        naming the order, as a CRes names only its transaction)."""
+
     def term_url(self, language: str) -> str:
         """Where an ACS posts the cardholder back (``finish3ds.do``, spec §3.9)."""
 
@@ -94,6 +98,9 @@ class OrderRepository(Protocol):
     async def get_by_number(
         self, merchant_id: str, order_number: str, *, for_update: bool = False
     ) -> Order | None: ...
+
+    async def order_id_of_three_ds_trans(self, trans_id: str) -> str | None:
+        """The order whose authorization carries this 3-D Secure 2 threeDSServerTransId."""
 
     async def save(self, order: Order) -> None:
         """Write the order's fields and every ledger record (new ones inserted, known ones

@@ -21,7 +21,7 @@ from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import BindingEvent, Event, OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
-from ecomgate.domain.operations import Operation, OperationKind, OperationState
+from ecomgate.domain.operations import Operation, OperationKind, OperationState, SecureAuth
 from ecomgate.domain.order import CardSnapshot, Order
 from ecomgate.services.ports import (
     AttemptOutcome,
@@ -166,6 +166,9 @@ def operation_values(op: Operation) -> dict[str, Any]:
         "terminal_id": op.terminal_id,
         "eci": op.eci,
         "three_ds": int(op.three_ds),
+        "three_ds_step": op.three_ds_step,
+        "three_ds_trans_id": op.three_ds_trans_id,
+        "secure_auth": _dumps(op.secure_auth.to_dict()) if op.secure_auth else None,
         "sent_at": op.sent_at,
         "next_sync_at": op.next_sync_at,
         "sync_attempts": op.sync_attempts,
@@ -189,6 +192,11 @@ def operation_from_row(row: Row) -> Operation:
         terminal_id=row["terminal_id"],
         eci=row["eci"],
         three_ds=bool(row["three_ds"]),
+        three_ds_step=row["three_ds_step"],
+        three_ds_trans_id=row["three_ds_trans_id"],
+        secure_auth=SecureAuth.from_dict(json.loads(row["secure_auth"]))
+        if row["secure_auth"]
+        else None,
         sent_at=row["sent_at"],
         next_sync_at=row["next_sync_at"],
         sync_attempts=row["sync_attempts"],
@@ -376,6 +384,12 @@ class SqlOrders:
             order_number,
         )
         return await self._load(row)
+
+    async def order_id_of_three_ds_trans(self, trans_id: str) -> str | None:
+        row = await self.db.fetchone(
+            "SELECT order_id FROM operations WHERE three_ds_trans_id = $1", trans_id
+        )
+        return None if row is None else str(row["order_id"])
 
     async def save(self, order: Order) -> None:
         await self.db.execute(ORDERS.update_sql, *ORDERS.update_args(order_values(order)))

@@ -28,7 +28,7 @@ from ecomgate.services.context import Services
 from ecomgate.services.rate_limit import RatePolicy
 
 from . import log_redaction
-from .api import bindings, card_payment, lifecycle, orders
+from .api import bindings, card_payment, lifecycle, orders, three_ds2
 from .api.endpoint import Api, json_response
 from .api.params import MAX_BODY, Context
 from .body_limit import BodyLimit
@@ -53,6 +53,7 @@ def build_api() -> Api:
     card_payment.install(api)
     lifecycle.install(api)
     bindings.install(api)
+    three_ds2.install(api)
     return api
 
 
