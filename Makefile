@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit browser-deps bench docs client-wheel reliability-report clean
+.PHONY: demo serve test lint typecheck unit browser-deps bench docs client-wheel reliability-report security-report clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ client-wheel:
 
 test: $(STAMP) browser-deps lint typecheck docs
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# the figures of docs/security.md: the abuse, fuzz, isolation and card-data tests, with output
+security-report: $(STAMP)
+	$(BIN)/pytest -q -s -p no:cacheprovider tests/api/test_connection_limits.py \
+		tests/api/test_abuse_processes.py tests/api/test_card_data_hygiene.py \
+		tests/web/test_fuzz_methods.py tests/web/test_isolation.py \
+		| grep -E "closed after|chunked body|wrong passwords|refused on both|card-data scan|fuzz figures|passed|failed"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -44,6 +44,14 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
+def _serving_settings() -> Settings:
+    """Settings of a process that serves or works in the background (``serve``, ``worker``)."""
+    try:
+        return _settings().check_serving()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 class _NoAcquirer:
     """Administration commands never reach an acquirer."""
 
@@ -123,7 +131,7 @@ def serve(
     ):
         if value is not None:
             os.environ[name] = str(value)
-    settings = _settings()
+    settings = _serving_settings()
     _upgrade(settings, quiet=False)
     listening: socket.socket | None = None
     if settings.port == 0 or port_file:
@@ -146,8 +154,13 @@ def serve(
         "log_level": settings.log_level,
         "access_log": False,
         "loop": "auto",
-        "http": "auto",
+        # httptools with a deadline for reading each request (web/server_protocol.py)
+        "http": "ecomgate.web.server_protocol:DeadlineHttpToolsProtocol",
         "timeout_graceful_shutdown": 5,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_connections,
+        # no "server: uvicorn" banner
+        "server_header": False,
     }
     if listening is None:
         uvicorn.run(
@@ -231,6 +244,7 @@ def _merchant_json(m: Any) -> dict[str, Any]:
         "settings": m.settings.to_dict()
         | {"callback_secret": "***" if m.settings.callback_secret else ""},
         "token": bool(m.token_hash),
+        "parent_id": m.parent_id,
     }
 
 
@@ -313,6 +327,20 @@ def merchant_token(login: str) -> None:
     help="Merchant setting, e.g. max_attempts=3, session_timeout_secs=600, "
     "order_number_required=true, language=en, callback_url=https://...",
 )
+@click.option(
+    "--parent",
+    default=None,
+    metavar="LOGIN",
+    help="The merchant that may act for this one with merchantLogin (other-merchants); "
+    '"" removes it',
+)
+@click.option(
+    "--enable/--disable",
+    "enabled",
+    default=None,
+    help="Same as --set disabled=false/true: a disabled merchant's credentials are refused "
+    "on every process within a second",
+)
 def merchant_update(
     login: str,
     password: str | None,
@@ -321,6 +349,8 @@ def merchant_update(
     grant: tuple[str, ...],
     revoke: tuple[str, ...],
     assignments: tuple[str, ...],
+    parent: str | None,
+    enabled: bool | None,
 ) -> None:
     """Change a merchant's password, permissions or settings."""
     settings: dict[str, Any] = {}
@@ -329,6 +359,8 @@ def merchant_update(
         if not sep:
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
         settings[key] = raw  # typed by the setting it names (merchants._checked_settings)
+    if enabled is not None:
+        settings["disabled"] = "false" if enabled else "true"  # the dashboard's setting
 
     async def work(services: Services) -> Any:
         updated = await merchant_service.update_merchant(
@@ -340,6 +372,7 @@ def merchant_update(
             grant=grant,
             revoke=revoke,
             settings=settings,
+            parent=parent,
         )
         # what changed, never the password or a secret itself
         shown = {k: ("***" if "secret" in k else v) for k, v in settings.items()}
@@ -351,6 +384,7 @@ def merchant_update(
             grant=",".join(grant),
             revoke=",".join(revoke),
             password_changed=password is not None,
+            parent=parent or "",
             **shown,
         )
         return updated
@@ -571,7 +605,7 @@ def worker() -> None:
     auto-completion/-reversal and the reconciler.  Run any number beside (or instead of
     the background work of) ``ecomgate serve`` on the same database; set
     ECOMGATE_BACKGROUND=false on the serve hosts to leave it to the workers."""
-    settings = _settings()
+    settings = _serving_settings()
     _upgrade(settings, quiet=True)
 
     async def main_loop() -> None:

@@ -114,6 +114,32 @@ class Settings:
     #: Never stored in the database.  Empty: the sandbox generates one into ``data_dir``;
     #: outside the sandbox no card can be stored (bindings answer errorCode 7)
     vault_keys: str = field(default="", repr=False)
+    #: the emulator outside the sandbox approves test cards: a production gateway must
+    #: never run on it by accident, so it needs this explicit flag (and /health says so)
+    allow_emulator_in_production: bool = False
+    # -- limits against abuse (docs/security.md) --
+    #: seconds a client has to send a whole request (headers and body) on a connection;
+    #: a slow sender (one header byte every few seconds) is cut off after this
+    request_timeout_seconds: float = 10.0
+    #: seconds an idle keep-alive connection is kept between requests
+    keep_alive_seconds: int = 5
+    #: connections plus requests in flight per worker process; beyond it HTTP 503
+    max_connections: int = 1000
+    #: failed API logins before a login, or a client address, is made to wait
+    auth_failures_per_login: int = 5
+    auth_failures_per_address: int = 100
+    #: the first wait, doubled per further failure, at most ``auth_max_backoff_seconds``
+    auth_backoff_seconds: float = 1.0
+    auth_max_backoff_seconds: float = 900.0
+    #: slow password hashes a process runs at once, and how many may wait for one
+    auth_hash_threads: int = 1
+    auth_hash_queue: int = 64
+    #: card submissions of the hosted page (processform.do) per order, and per buyer
+    #: address (None: 60 outside the sandbox, off in it: a shop's test suite pays from one
+    #: address), in a window of ``payment_rate_window_seconds``
+    payment_requests_per_order: int = 30
+    payment_requests_per_address: int | None = None
+    payment_rate_window_seconds: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -150,6 +176,31 @@ class Settings:
             "pg_command_timeout": self.pg_command_timeout,
             "pg_connect_timeout": self.pg_connect_timeout,
         }
+
+    @property
+    def resolved_payment_requests_per_address(self) -> int:
+        if self.payment_requests_per_address is not None:
+            return self.payment_requests_per_address
+        return 0 if self.sandbox else 60
+
+    @property
+    def emulator_in_production(self) -> bool:
+        return not self.sandbox and self.acquirer == "emulator"
+
+    @property
+    def https_public_url(self) -> bool:
+        return self.resolved_public_url.startswith("https://")
+
+    def check_serving(self) -> Settings:
+        """What a serving gateway (not an administration command) refuses at start-up: a
+        production gateway on the emulator, unless the operator said so explicitly."""
+        if self.emulator_in_production and not self.allow_emulator_in_production:
+            raise ValueError(
+                "ECOMGATE_SANDBOX=false with ECOMGATE_ACQUIRER=emulator: the emulator approves "
+                "test cards, so a production gateway must not run on it.  Configure a real "
+                "acquirer, or set ECOMGATE_ALLOW_EMULATOR_IN_PRODUCTION=true if this is meant"
+            )
+        return self
 
     def check(self) -> Settings:
         """Refuse settings that would defeat the reconciler (raised at start-up)."""
@@ -287,4 +338,21 @@ def from_env() -> Settings:
         background=_env_bool("ECOMGATE_BACKGROUND", True),
         sandbox_token=env("ECOMGATE_SANDBOX_TOKEN", ""),
         vault_keys=env("ECOMGATE_VAULT_KEYS", ""),
+        allow_emulator_in_production=_env_bool("ECOMGATE_ALLOW_EMULATOR_IN_PRODUCTION", False),
+        request_timeout_seconds=float(env("ECOMGATE_REQUEST_TIMEOUT_SECONDS", "10")),
+        keep_alive_seconds=_env_int("ECOMGATE_KEEP_ALIVE_SECONDS", 5),
+        max_connections=_env_int("ECOMGATE_MAX_CONNECTIONS", 1000),
+        auth_failures_per_login=_env_int("ECOMGATE_AUTH_FAILURES_PER_LOGIN", 5),
+        auth_failures_per_address=_env_int("ECOMGATE_AUTH_FAILURES_PER_ADDRESS", 100),
+        auth_backoff_seconds=float(env("ECOMGATE_AUTH_BACKOFF_SECONDS", "1")),
+        auth_max_backoff_seconds=float(env("ECOMGATE_AUTH_MAX_BACKOFF_SECONDS", "900")),
+        auth_hash_threads=_env_int("ECOMGATE_AUTH_HASH_THREADS", 1),
+        auth_hash_queue=_env_int("ECOMGATE_AUTH_HASH_QUEUE", 64),
+        payment_requests_per_order=_env_int("ECOMGATE_PAYMENT_REQUESTS_PER_ORDER", 30),
+        payment_requests_per_address=(
+            _env_int("ECOMGATE_PAYMENT_REQUESTS_PER_ADDRESS", 0)
+            if env("ECOMGATE_PAYMENT_REQUESTS_PER_ADDRESS")
+            else None
+        ),
+        payment_rate_window_seconds=float(env("ECOMGATE_PAYMENT_RATE_WINDOW_SECONDS", "600")),
     ).check()

@@ -57,6 +57,9 @@ async def app(web_database_url: str) -> AsyncIterator[Starlette]:
         sqlite_synchronous="NORMAL",
         log_level="warning",
         vault_keys=TEST_VAULT_KEYS,
+        # every in-process request comes from 127.0.0.1: a whole session's wrong passwords
+        # must not add up to a block (per-address limits: tests/services/test_auth_throttle.py)
+        auth_failures_per_address=0,
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

@@ -8,6 +8,7 @@ import sys
 import httpx
 import pytest
 
+from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
 
 from ..support import Api, MerchantCredentials, assert_error, make_merchant
@@ -97,7 +98,9 @@ async def test_merchant_login_needs_the_permission(
 ) -> None:
     child = await make_merchant(services)
     plain = Api(http, await make_merchant(services))
-    parent = Api(http, await make_merchant(services, permissions=("other-merchants",)))
+    parent_login = await make_merchant(services, permissions=("other-merchants",))
+    parent = Api(http, parent_login)
+    await merchant_service.update_merchant(services, child.login, parent=parent_login.login)
     # refused before the merchant is known, so in the default language (ru)
     assert_error(await plain.register(merchantLogin=child.login), "5", "access_denied", "ru")
     body = await parent.register(merchantLogin=child.login, orderNumber="FOR-CHILD")

@@ -81,6 +81,8 @@ def check_settings(changes: Mapping[str, Any]) -> str | None:
     """The message key of what is wrong with these callback settings, or None."""
     url = changes.get("callback_url")
     if url:
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in str(url)):
+            return "bad_callback_url"  # a request line cannot carry it
         parts = urlsplit(str(url))
         try:
             parts.port  # noqa: B018 - raises for a port that is not one

@@ -104,6 +104,15 @@ class Merchant:
     settings: MerchantSettings = field(default_factory=MerchantSettings)
     token_hash: str | None = None
     created_at: int = 0
+    #: the merchant this one belongs to: only its parent may act for it (``merchantLogin``)
+    parent_id: str | None = None
 
     def may(self, permission: Permission) -> bool:
         return permission.value in self.permissions
+
+    def may_act_for_someone(self) -> bool:
+        return self.may(Permission.OTHER_MERCHANTS)
+
+    def may_act_for(self, other: Merchant) -> bool:
+        """``merchantLogin``: another merchant, only one declared this one's child."""
+        return self.may(Permission.OTHER_MERCHANTS) and other.parent_id == self.id

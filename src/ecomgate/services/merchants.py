@@ -148,11 +148,24 @@ async def update_merchant(
     grant: Iterable[str] = (),
     revoke: Iterable[str] = (),
     settings: dict[str, Any] | None = None,
+    parent: str | None = None,
 ) -> Merchant:
+    """``parent``: the login of the merchant that may act for this one with
+    ``merchantLogin`` ("" = none)."""
     async with services.uow.transaction() as repos:
         merchant = await repos.merchants.get_by_login(login)
         if merchant is None:
             raise MerchantError("unknown_merchant", login=login)
+        parent_id = merchant.parent_id
+        if parent is not None:
+            parent_id = None
+            if parent:
+                parent_merchant = await repos.merchants.get_by_login(parent)
+                if parent_merchant is None:
+                    raise MerchantError("unknown_merchant", login=parent)
+                if parent_merchant.id == merchant.id:
+                    raise MerchantError("parent_is_self", login=login)
+                parent_id = parent_merchant.id
         if currency is not None and currency not in services.policy.enabled_currencies:
             raise MerchantError("currency_not_enabled", currency=currency)
         permissions = (merchant.permissions | _check_permissions(grant)) - _check_permissions(
@@ -168,6 +181,7 @@ async def update_merchant(
             password_hash=merchant.password_hash if password is None else hash_password(password),
             permissions=permissions,
             settings=new_settings,
+            parent_id=parent_id,
         )
         await repos.merchants.update(updated)
     return updated

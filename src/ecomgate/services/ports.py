@@ -309,6 +309,24 @@ class BindingRepository(Protocol):
     async def count_by_key(self) -> dict[str, int]: ...
 
 
+class AuthThrottleRepository(Protocol):
+    """Failed API logins per key (a login, a client address), shared by every process, and
+    the version every change of a merchant bumps."""
+
+    async def blocked_until(self, keys: Sequence[str]) -> int:
+        """The latest time (epoch ms) any of ``keys`` is blocked until; 0 = none."""
+
+    async def failures(self, key: str, *, for_update: bool = False) -> tuple[int, int]:
+        """(failures, updated_at) of ``key``; (0, 0) when it has none."""
+
+    async def set_failures(self, key: str, failures: int, blocked_until: int, now: int) -> None: ...
+    async def clear(self, key: str) -> None: ...
+    async def prune(self, quiet_since: int, now: int) -> None:
+        """Forget keys with no failure since ``quiet_since`` that are not blocked at ``now``."""
+
+    async def credentials_version(self) -> int: ...
+
+
 class DuplicateEmail(Exception):
     """A back-office user with this email exists already."""
 
@@ -442,6 +460,8 @@ class Repositories(Protocol):
     def sandbox(self) -> SandboxRepository: ...
     @property
     def bindings(self) -> BindingRepository: ...
+    @property
+    def auth_throttle(self) -> AuthThrottleRepository: ...
     @property
     def dashboard_users(self) -> DashboardUserRepository: ...
     @property

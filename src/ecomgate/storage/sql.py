@@ -215,6 +215,7 @@ def merchant_values(m: Merchant) -> dict[str, Any]:
         "default_currency": m.default_currency,
         "permissions": _dumps(sorted(m.permissions)),
         "settings": _dumps(m.settings.to_dict()),
+        "parent_id": m.parent_id,
     }
 
 
@@ -229,6 +230,7 @@ def merchant_from_row(row: Row) -> Merchant:
         permissions=frozenset(json.loads(row["permissions"])),
         settings=MerchantSettings.from_dict(json.loads(row["settings"])),
         created_at=row["created_at"],
+        parent_id=row["parent_id"],
     )
 
 
@@ -314,6 +316,8 @@ class SqlMerchants:
         await self.db.execute(
             MERCHANTS.update_sql, *MERCHANTS.update_args(merchant_values(merchant))
         )
+        # in the same transaction: every process's credential cache sees the change
+        await self.db.execute("UPDATE credentials_version SET version = version + 1 WHERE id = 1")
 
     async def _where(self, where: str, value: str) -> Merchant | None:
         row = await self.db.fetchone(
@@ -966,6 +970,56 @@ class SqlSecrets:
         return None if row is None else str(row["value"])
 
 
+class SqlAuthThrottle:
+    """Failed API logins per key, and the credentials version (migration 0008)."""
+
+    def __init__(self, db: Executor, dialect: Dialect) -> None:
+        self.db = db
+        self.dialect = dialect
+
+    async def blocked_until(self, keys: Sequence[str]) -> int:
+        rows = await self.db.fetchall(
+            "SELECT blocked_until FROM auth_throttle WHERE throttle_key IN "
+            f"({', '.join(f'${i + 1}' for i in range(len(keys)))})",
+            *keys,
+        )
+        return max((int(r["blocked_until"]) for r in rows), default=0)
+
+    async def failures(self, key: str, *, for_update: bool = False) -> tuple[int, int]:
+        """(failures, updated_at) of ``key``; (0, 0) when it has none."""
+        lock = self.dialect.for_update if for_update else ""
+        row = await self.db.fetchone(
+            f"SELECT failures, updated_at FROM auth_throttle WHERE throttle_key = $1{lock}", key
+        )
+        return (0, 0) if row is None else (int(row["failures"]), int(row["updated_at"]))
+
+    async def set_failures(self, key: str, failures: int, blocked_until: int, now: int) -> None:
+        await self.db.execute(
+            "INSERT INTO auth_throttle (throttle_key, failures, blocked_until, updated_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (throttle_key) DO UPDATE SET"
+            " failures = excluded.failures, blocked_until = excluded.blocked_until,"
+            " updated_at = excluded.updated_at",
+            key,
+            failures,
+            blocked_until,
+            now,
+        )
+
+    async def clear(self, key: str) -> None:
+        await self.db.execute("DELETE FROM auth_throttle WHERE throttle_key = $1", key)
+
+    async def prune(self, quiet_since: int, now: int) -> None:
+        await self.db.execute(
+            "DELETE FROM auth_throttle WHERE updated_at < $1 AND blocked_until < $2",
+            quiet_since,
+            now,
+        )
+
+    async def credentials_version(self) -> int:
+        row = await self.db.fetchone("SELECT version FROM credentials_version WHERE id = 1")
+        return 0 if row is None else int(row["version"])
+
+
 class SqlRepositories:
     """``services.ports.Repositories`` over one transaction of any ``Executor``."""
 
@@ -978,6 +1032,7 @@ class SqlRepositories:
         self.secrets = SqlSecrets(db)
         self.sandbox = SqlSandbox(db, dialect)
         self.bindings = SqlBindings(db, dialect)
+        self.auth_throttle = SqlAuthThrottle(db, dialect)
 
     # the back office's repositories live in a module of their own, which builds on this
     # one (so it is imported on first use, not at the top)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
@@ -21,15 +22,20 @@ from starlette.types import Receive, Scope, Send
 from ecomgate import config
 from ecomgate.composition import background, open_services
 from ecomgate.config import Settings
-from ecomgate.services.auth import Authenticator
+from ecomgate.services.auth import Authenticator, HashPool
+from ecomgate.services.auth_throttle import ThrottlePolicy
 from ecomgate.services.context import Services
+from ecomgate.services.rate_limit import RatePolicy
 
+from . import log_redaction
 from .api import bindings, card_payment, lifecycle, orders, reference, three_ds2
 from .api.endpoint import Api, json_response
-from .api.params import Context
+from .api.params import MAX_BODY, Context
+from .body_limit import BodyLimit
 from .dashboard import routes as dashboard
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
+from .security_headers import SecurityHeaders
 
 log = logging.getLogger("ecomgate")
 _ANY = ["GET", "POST", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -67,27 +73,58 @@ class _AcquirerPages:
 
 async def _health(request: Request) -> Response:
     services: Services = request.app.state.services
+    settings: Settings = request.app.state.settings
+    # an operator who allowed the emulator outside the sandbox sees it on every probe
+    extra = {"acquirer": settings.acquirer, "sandbox": settings.sandbox}
+    if settings.emulator_in_production:
+        extra["emulatorInProduction"] = True
     try:
         await asyncio.wait_for(services.store.ping(), timeout=3)
     except Exception as exc:  # any failure means "not ready"
         log.warning("health check failed: %s", exc.__class__.__name__)
         return json_response(
-            {"status": "unavailable", "database": services.store.engine, "pid": os.getpid()},
+            {
+                "status": "unavailable",
+                "database": services.store.engine,
+                "pid": os.getpid(),
+                **extra,
+            },
             503,
         )
     # pid: which worker process answered (several share one port under --workers N)
-    return json_response({"status": "ok", "database": services.store.engine, "pid": os.getpid()})
+    return json_response(
+        {"status": "ok", "database": services.store.engine, "pid": os.getpid(), **extra}
+    )
 
 
 def create_app(settings: Settings) -> Starlette:
+    settings.check_serving()
     api = build_api()
     sandbox_api = build_sandbox_api()
     acquirer_pages = _AcquirerPages()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        log_redaction.install()
+        if settings.emulator_in_production:
+            log.warning(
+                "running outside the sandbox on the emulator acquirer "
+                "(ECOMGATE_ALLOW_EMULATOR_IN_PRODUCTION=true): test cards are approved"
+            )
         async with open_services(settings) as services:
-            authenticator = Authenticator(services.store, ttl=settings.auth_cache_seconds)
+            authenticator = Authenticator(
+                services.store,
+                ttl=settings.auth_cache_seconds,
+                throttle=ThrottlePolicy(
+                    failures_per_login=settings.auth_failures_per_login,
+                    failures_per_address=settings.auth_failures_per_address,
+                    backoff_ms=int(settings.auth_backoff_seconds * 1000),
+                    max_backoff_ms=int(settings.auth_max_backoff_seconds * 1000),
+                ),
+                hash_pool=HashPool(settings.auth_hash_threads, settings.auth_hash_queue),
+                # the services' clock, looked up on each use (tests swap it)
+                now_ms=lambda: services.clock.now_ms(),
+            )
             for each in (api, sandbox_api):
                 each.bind(
                     services,
@@ -101,6 +138,11 @@ def create_app(settings: Settings) -> Starlette:
                         "delivery": settings.delivery_config(),
                         "sandbox_token": settings.sandbox_token,
                         "sandbox_faults": settings.sandbox_faults,
+                        "payment_rate": RatePolicy(
+                            per_order=settings.payment_requests_per_order,
+                            per_address=settings.resolved_payment_requests_per_address,
+                            window_ms=int(settings.payment_rate_window_seconds * 1000),
+                        ),
                     },
                 )
             app.state.services = services
@@ -110,8 +152,11 @@ def create_app(settings: Settings) -> Starlette:
             pages = getattr(services.acquirer, "routes", None)
             acquirer_pages.app = Router(routes=pages() if pages else [])
             # expiry, holds, the reconciler and callbacks happen even when nobody looks
-            async with background(services, settings):
-                yield
+            try:
+                async with background(services, settings):
+                    yield
+            finally:
+                authenticator.hash_pool.close()
 
     routes: list[BaseRoute] = [
         Route("/health", _health, methods=["GET", "HEAD"]),
@@ -130,7 +175,11 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode
         routes += sandbox.routes(sandbox_api)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders, hsts=settings.https_public_url),
+        Middleware(BodyLimit, max_bytes=MAX_BODY),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.api = api
     return app
 

@@ -177,6 +177,9 @@ async def add_params(call: ApiCall) -> SuccessAnswer:
         if isinstance(value, dict | list) or value is None:
             raise GatewayError(5, "bad_add_params")
         pairs[str(name)] = value if isinstance(value, str) else json.dumps(value)
+    for url_name in params.JSON_URL_NAMES:
+        if url_name in pairs and not params.is_absolute_http_url(pairs[url_name]):
+            raise GatewayError(5, "not_absolute_url", name=f"params.{url_name}")
     await add_order_params(call.services, merchant, OrderRef(order_id=order_id), pairs)
     return call.success()
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from ecomgate.domain import codes
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.merchant import Merchant, Permission
-from ecomgate.services import payment
+from ecomgate.services import payment, rate_limit
 from ecomgate.services.payment import CardDataError, CardForm, Next, PaymentResult
+from ecomgate.services.rate_limit import RatePolicy
 from ecomgate.web import buyer_texts
 
 from ..form_tokens import form_token_valid, page_key, same_origin
@@ -183,8 +184,19 @@ async def _pay(call: ApiCall, merchant: Merchant | None) -> PaymentAnswer | Erro
 
 async def process_form(call: ApiCall) -> PaymentAnswer | ErrorAnswer:
     """The hosted page's submission: no merchant credentials, the order id is the key —
-    and the page's form token, so that another site's form cannot post cards here."""
+    and the page's form token, so that another site's form cannot post cards here.
+    Submissions are limited per order and per buyer address (services/rate_limit.py)."""
     _check_page_post(call)
+    policy: RatePolicy | None = call.options.get("payment_rate")
+    if policy is not None:
+        order = call.param("MDORDER") or call.param("mdOrder") or call.param("orderId") or ""
+        address = call.request.client.host if call.request.client else ""
+        limits = {f"pay-order:{order.lower()[:64]}": policy.per_order}
+        if address:
+            limits[f"pay-address:{address}"] = policy.per_address
+        await rate_limit.admit(
+            call.services.store, limits, policy.window_ms, call.services.clock.now_ms()
+        )
     return await _pay(call, None)
 
 

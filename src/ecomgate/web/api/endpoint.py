@@ -85,14 +85,17 @@ class ApiCall:
     async def authenticate(self, permission: Permission | None = None) -> Merchant:
         token = self.param("token")
         user, password = self.param("userName"), self.param("password")
-        if any(CONTROL_CHARACTERS.search(v) for v in (token, user, password) if v):
+        acting_for = self.param("merchantLogin")
+        if any(CONTROL_CHARACTERS.search(v) for v in (token, user, password, acting_for) if v):
             raise AccessDenied()  # no merchant has such credentials; no lookup needed
         if token and (user or password):
             raise AccessDenied("credentials_twice")
+        # the address the connection comes from: a forwarded-for header is anyone's to set
+        address = self.request.client.host if self.request.client else ""
         if token:
-            merchant = await self.authenticator.by_token(token)
+            merchant = await self.authenticator.by_token(token, address)
         elif user and password:
-            merchant = await self.authenticator.by_password(user, password)
+            merchant = await self.authenticator.by_password(user, password, address)
         else:
             raise AccessDenied()
         merchant = await self.authenticator.acting_as(merchant, self.param("merchantLogin") or "")

@@ -23,8 +23,15 @@ from ecomgate.domain.errors import GatewayError, InvalidParameter, MissingParame
 from ecomgate.domain.ids import normalize_order_id
 
 RawParams = dict[str, list[str]]
-#: no API call needs more; a larger body is refused before it is read
+#: no API call needs more; a larger body is refused before it is read (web/body_limit.py)
 MAX_BODY = 1 << 20
+#: card data travels in a POST body only: a query string ends up in proxy logs, browser
+#: history and Referer headers (names compared without case)
+CARD_FIELDS = frozenset(
+    {"$pan", "$cvc", "$expiry", "$cardholder", "pan", "cvc", "cvv", "cvc2", "seccode"}
+)
+#: jsonParams names the payment page turns into links (spec §2.6)
+JSON_URL_NAMES = ("backToShopUrl",)
 
 
 # -- transport -------------------------------------------------------------------------
@@ -73,6 +80,9 @@ async def read_params(request: Request) -> RawParams:
         raise GatewayError(5, "body_too_large", max=MAX_BODY)
     query = request.scope.get("query_string", b"")
     params = _pairs(query.decode("utf-8", errors="replace")) if query else {}
+    in_query = sorted(name for name in params if name.lower() in CARD_FIELDS)
+    if in_query:
+        raise GatewayError(5, "card_data_in_query", name=in_query[0])
     body = await request.body()
     if body.strip():
         content_type = request.headers.get("content-type", "")
@@ -109,7 +119,8 @@ class Kind(enum.Enum):
     LANGUAGE = "A2"
     TEXT = "ANS"
     SECRET = "credential"  # text that is never shown: no HTML check
-    URL = "url"
+    URL = "url"  # returnUrl, failUrl: spec §2.6's rules (errorCode 4, scheme-less resolved)
+    ABSOLUTE_URL = "absolute-url"  # an absolute http(s) URL, else errorCode 5
     JSON_FLAT = "jsonParams"
     JSON = "json"
     DATETIME = "datetime"  # yyyy-MM-ddTHH:mm:ss in the gateway's zone
@@ -216,6 +227,39 @@ def _url(p: Param) -> Check:
     return check
 
 
+def is_absolute_http_url(value: str) -> bool:
+    """An absolute http(s) URL with a host, and nothing a browser would read otherwise
+    (``javascript:``, ``data:``, ``//host``, spaces, control characters)."""
+    if CONTROL_CHARACTERS.search(value) or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a port out of range
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _absolute_url(p: Param) -> Check:
+    def check(value: str, ctx: Context) -> str:
+        if p.max_len and len(value) > p.max_len:
+            raise InvalidParameter(p.name, "too_long", max=p.max_len)
+        if not is_absolute_http_url(value):
+            raise InvalidParameter(p.name, "not_absolute_url")
+        return value
+
+    return check
+
+
+def _encodable(data: Any) -> bool:
+    """JSON escapes can spell lone surrogates (``"\\ud800"``), which no UTF-8 column takes."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json(p: Param, *, flat: bool) -> Check:
     def check(value: str, ctx: Context) -> Any:
         if p.max_len and len(value) > p.max_len:
@@ -226,7 +270,7 @@ def _json(p: Param, *, flat: bool) -> Check:
             raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json") from exc
         if data is None:
             return None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not _encodable(data):
             raise InvalidParameter(p.name, "bad_json_params" if flat else "bad_json")
         if flat:
             out: dict[str, str] = {}
@@ -234,6 +278,9 @@ def _json(p: Param, *, flat: bool) -> Check:
                 if isinstance(v, dict | list):
                     raise InvalidParameter(p.name, "bad_json_params")
                 out[str(k)] = v if isinstance(v, str) else json.dumps(v)
+            for url_name in JSON_URL_NAMES:
+                if url_name in out and not is_absolute_http_url(out[url_name]):
+                    raise InvalidParameter(f"{p.name}.{url_name}", "not_absolute_url")
             return out
         return data
 
@@ -276,6 +323,8 @@ def _compile(p: Param) -> Check:
         return _language(p)
     if k is Kind.URL:
         return _url(p)
+    if k is Kind.ABSOLUTE_URL:
+        return _absolute_url(p)
     if k in (Kind.JSON_FLAT, Kind.JSON):
         return _json(p, flat=k is Kind.JSON_FLAT)
     if k in (Kind.DATETIME, Kind.DATETIME_UTC):
@@ -334,7 +383,7 @@ REGISTER = ParamTable(
         Param("currency", Kind.DIGITS, 3, exact=True),
         Param("returnUrl", Kind.URL, 512, required=True),
         Param("failUrl", Kind.URL, 512),
-        Param("dynamicCallbackUrl", Kind.URL, 512),
+        Param("dynamicCallbackUrl", Kind.ABSOLUTE_URL, 512),
         Param("description", Kind.TEXT, 598),
         Param("pageView", Kind.TEXT, 20),
         Param("clientId", Kind.TEXT, 255),
