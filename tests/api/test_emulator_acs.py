@@ -28,7 +28,8 @@ from ecomgate.acquirers.emulator import EmulatorAcquirer, acs_routes
 from ..support import wait_until
 
 SECRET = b"acs-page-secret"
-TERM_URL = "http://shop.test/payment/rest/finish3ds.do?lang=en"
+#: where the gateway's finish3ds.do is: the ACS posts only to the gateway it serves
+TERM_PATH = "/payment/rest/finish3ds.do?lang=en"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ async def _authorize(
         currency="643",
         card=CardData(pan, 2034, 12, "123", "TEST CARDHOLDER"),
         two_phase=False,
-        term_url=TERM_URL,
+        term_url=emulator.acs_base_url + TERM_PATH,
         three_ds_protocol="3ds1",  # the password page (3-D Secure 2: tests/web)
     )
     result = await emulator.authorize(request)
@@ -94,7 +95,12 @@ async def _pay_through_acs(base_url: str, pan: str, password: str | None, lang: 
     async with httpx.AsyncClient() as browser:
         page = await browser.post(
             acs_url,
-            data={"PaReq": challenge.pa_req, "MD": challenge.md, "TermUrl": TERM_URL, "lang": lang},
+            data={
+                "PaReq": challenge.pa_req,
+                "MD": challenge.md,
+                "TermUrl": base_url + TERM_PATH,
+                "lang": lang,
+            },
         )
         assert page.status_code == 200
         form = {name: _hidden(page.text, name) for name in ("PaReq", "MD", "TermUrl", "lang")}
@@ -105,7 +111,7 @@ async def _pay_through_acs(base_url: str, pan: str, password: str | None, lang: 
         target = str(page.url.join(_form_action(page.text)))
         answer = await browser.post(target, data=form)
     assert answer.status_code == 200
-    assert _form_action(answer.text) == TERM_URL
+    assert _form_action(answer.text) == base_url + TERM_PATH
     assert 'document.getElementById("return").submit()' in answer.text
     pa_res, md = _hidden(answer.text, "PaRes"), _hidden(answer.text, "MD")
     assert md == request.order_id
@@ -156,17 +162,36 @@ async def test_the_acs_page_also_opens_with_get_for_manual_testing(acs_server: s
     acs_url = challenge.acs_url
     async with httpx.AsyncClient() as browser:
         page = await browser.get(
-            acs_url, params={"PaReq": challenge.pa_req, "MD": challenge.md, "TermUrl": TERM_URL}
+            acs_url,
+            params={
+                "PaReq": challenge.pa_req,
+                "MD": challenge.md,
+                "TermUrl": acs_server + TERM_PATH,
+            },
         )
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert "default-src 'none'" in page.headers["content-security-policy"]
+    # only the gateway's own pages may frame the ACS page, or receive its post
+    assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "SAMEORIGIN"
 
 
 @pytest.mark.parametrize(
-    "term_url", ["javascript:alert(1)", "data:text/html,x", "//evil.test/x", "", "ftp://x/y"]
+    "term_url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//evil.test/x",
+        "",
+        "ftp://x/y",
+        "https://evil.test/payment/rest/finish3ds.do",  # another site: never gets a PaRes
+    ],
 )
-async def test_a_term_url_that_is_not_http_is_refused(acs_server: str, term_url: str) -> None:
+async def test_a_term_url_that_is_not_the_gateways_own_is_refused(
+    acs_server: str, term_url: str
+) -> None:
     emulator = _emulator(acs_server)
     _, challenge = await _authorize(emulator, "4111111111111111")
     acs_url = challenge.acs_url
@@ -184,7 +209,7 @@ async def test_a_forged_pa_req_gets_an_error_page(acs_server: str) -> None:
     async with httpx.AsyncClient() as browser:
         page = await browser.post(
             f"{acs_server}/acs/emulator/challenge",
-            data={"PaReq": "<script>x</script>.abc", "MD": "o", "TermUrl": TERM_URL},
+            data={"PaReq": "<script>x</script>.abc", "MD": "o", "TermUrl": acs_server + TERM_PATH},
         )
     assert page.status_code == 400
     assert "<script>x" not in page.text

@@ -120,7 +120,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
         except tokens.BadToken:
             return _error(fields)
         term_url = fields["TermUrl"]
-        if not valid_term_url(term_url):
+        if not valid_term_url(term_url, emulator.acs_base_url):
             return _error(fields)
         lang = _language(fields.get("lang") or str(claims.get("lang", "")))
         return _render(
@@ -139,7 +139,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
     async def authenticate(request: Request) -> HTMLResponse:
         fields = await _fields(request)
         term_url = fields["TermUrl"]
-        if not valid_term_url(term_url):
+        if not valid_term_url(term_url, emulator.acs_base_url):
             return _error(fields)
         password = None if fields.get("action") == "cancel" else fields.get("password", "")
         try:
@@ -183,7 +183,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
             cres, notification_url = emulator.answer_challenge(fields["creq"], code)
         except tokens.BadToken:
             return _error(fields)
-        if not valid_term_url(notification_url):
+        if not valid_term_url(notification_url, emulator.acs_base_url):
             return _error(fields)
         return _render(
             "redirect2.html",
@@ -221,8 +221,10 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
     ]
 
 
-def valid_term_url(url: str) -> bool:
-    """Only an absolute http(s) URL may receive the PaRes (no ``javascript:``, no ``data:``)."""
+def valid_term_url(url: str, own_base_url: str = "") -> bool:
+    """Only an absolute http(s) URL may receive the PaRes (no ``javascript:``, no ``data:``),
+    and, given the gateway's own URL, only one of the gateway's: the emulated ACS must never
+    hand an authentication result to another site."""
     if not url or len(url) > MAX_TERM_URL_LENGTH or not url.isascii():
         return False
     if any(ord(char) <= 32 or char in "<>\"'\\`" for char in url):
@@ -231,7 +233,12 @@ def valid_term_url(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if own_base_url:
+        own = urlsplit(own_base_url)
+        return (parts.scheme, parts.netloc.lower()) == (own.scheme, own.netloc.lower())
+    return True
 
 
 _FIELDS = ("PaReq", "MD", "TermUrl", "lang", "password", "action", "creq", "otp")
@@ -271,8 +278,11 @@ def _render(template: str, lang: str, *, status_code: int = 200, **context: Any)
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": (
                 f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-                "form-action 'self' http: https:; base-uri 'none'"
+                # posts go to the gateway's own pages only; only the gateway's own pages
+                # may frame these (the 3-D Secure 2 method step runs in a hidden frame)
+                "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
             ),
+            "X-Frame-Options": "SAMEORIGIN",
         },
     )
 
