@@ -634,19 +634,24 @@ async def test_the_payment_page_in_a_language_without_strings_falls_back_to_the_
 async def test_processform_without_the_pages_form_token_is_refused(
     api: Api, http: httpx.AsyncClient
 ) -> None:
-    """Another site's form cannot post cards to processform.do: the post must carry the
-    token the order's payment page was served with; nothing is tried without it."""
+    """A browser's post to processform.do must carry the token the order's payment page
+    was served with; nothing is tried without it."""
     order_id = (await api.register())["orderId"]
     form = {"MDORDER": order_id, **card("4563960122001999", "347"), "language": "en"}
-    missing = (await http.post("/payment/rest/processform.do", data=form)).json()
+    own_page = {"Origin": "http://gateway.test"}
+    missing = (await http.post("/payment/rest/processform.do", data=form, headers=own_page)).json()
     assert_error(missing, "5", "form_token_invalid")
     other_id = (await api.register())["orderId"]
     wrong = {**form, "formToken": page_form_token(other_id)}  # another order's token
-    refused = (await http.post("/payment/rest/processform.do", data=wrong)).json()
+    refused = (await http.post("/payment/rest/processform.do", data=wrong, headers=own_page)).json()
     assert_error(refused, "5", "form_token_invalid")
     status = await api.status(order_id)
     assert (status["orderStatus"], status["actionCode"]) == (0, -100)
     assert "cardAuthInfo" not in status
+    # no browser (no Origin, no Referer: a shop's test suite): no other site made it post
+    server = (await http.post("/payment/rest/processform.do", data=form)).json()
+    assert server["errorCode"] == "0", server
+    assert (await api.status(order_id))["orderStatus"] == 2
 
 
 async def test_processform_posted_from_another_site_is_refused(
