@@ -41,7 +41,7 @@ from ecomgate.testing.postgres import create_pg_database, drop_pg_database
 from ecomgate.testing.processes import GatewayProcess, start_gateway
 from ecomgate.web.links import WebLinks
 
-from . import bulk_orders, load, machine, profile
+from . import bulk_orders, load, machine, plans, profile
 from .load import Measured, lua_string
 from .results import Report, Row, SweepResult, write_report
 
@@ -171,6 +171,7 @@ class Bench:
         self.args = args
         self.workdir = workdir
         self.step = 0
+        self.bare_url = self.bare_script = ""
 
     def wrk(self, label: str, url: str, script: str, *, seconds: int | None = None) -> Measured:
         self.step += 1
@@ -189,7 +190,7 @@ class Bench:
         return str(path)
 
     def scenarios(
-        self, gateway: GatewayProcess, samples: dict[str, list[str]]
+        self, gateway: GatewayProcess, samples: dict[str, list[str]], names: list[str]
     ) -> Iterator[tuple[str, Callable[[], Measured]]]:
         base = gateway.base_url
         rest = f"{base}/payment/rest"
@@ -227,8 +228,15 @@ class Bench:
                 .replace("{ids}", self.ids_file("refund", samples["paid"])),
             ),
         }  # fmt: skip
-        for name in self.args.scenarios:
+        for name in names:
             yield name, scripts[name]
+
+    def bare(self, report: Report, when: str) -> None:
+        """The yardstick, run next to each data set: the ratios of a data set are to the
+        mean of the bare runs just before and just after it."""
+        report.bare.append(
+            (when, self.wrk(f"bare endpoint ({when})", self.bare_url, self.bare_script))
+        )
 
     def measure_data_set(self, engine: str, size: int, report: Report) -> None:
         say(f"\n{engine}, {size:,} stored orders")
@@ -239,10 +247,13 @@ class Bench:
                 f" {loaded.seconds:.1f} s (loader CPU {loaded.cpu_seconds:.1f} s)"
             )
             report.loads.append((engine, size, loaded))
+            report.plans[(engine, size)] = plans.plans(
+                db.url, db.merchant_ids[0], loaded.samples["paid"][0]
+            )
             gateway = start_gateway(db.url, self.workdir / f"{engine}-{size}")
             try:
-                for name, measure in self.scenarios(gateway, loaded.samples):
-                    report.rows.append(Row(engine, size, name, measure()))
+                for name, measure in self.scenarios(gateway, loaded.samples, self.args.scenarios):
+                    report.rows.append(Row(engine, size, name, measure(), len(report.bare)))
                 if self.args.profile and not report.profiles.get(engine):
                     self.profile(engine, gateway, loaded.samples, report)
                 report.memory[(engine, size)] = peak_rss_mib(gateway.process.pid)
@@ -252,8 +263,8 @@ class Bench:
     def profile(
         self, engine: str, gateway: GatewayProcess, samples: dict[str, list[str]], report: Report
     ) -> None:
-        runs = dict(self.scenarios(gateway, samples))
-        for name in ("register", "status"):
+        runs = dict(self.scenarios(gateway, samples, self.args.profiled))
+        for name in self.args.profiled:
             out = self.workdir / f"profile-{engine}-{name}.txt"
             spy = profile.record(gateway.process.pid, self.args.seconds, out)
             say(f"  profiling {name} with py-spy (figures under the profiler not kept)")
@@ -281,7 +292,7 @@ class Bench:
                 after = db.count(count_due, now)
             finally:
                 gateway.stop()
-        report.sweeps.append(SweepResult(engine, due, before, after, measured))
+        report.sweeps.append(SweepResult(engine, due, before, after, measured, len(report.bare)))
         say(f"  expired during the run: {before - after:,} ({after:,} still due at its end)")
 
 
@@ -312,13 +323,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-profile", dest="profile", action="store_false", help="skip the py-spy profile"
     )
+    parser.add_argument(
+        "--profile-scenarios",
+        dest="profiled",
+        default="register,status",
+        help="the scenarios profiled with py-spy, at the first size of each engine"
+        " [register,status]",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the .md goes")
     parser.add_argument("--note", default="", help="a line for the results file (what changed)")
     args = parser.parse_args(argv)
     args.engines = [e for e in args.engines.split(",") if e]
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
-    unknown = set(args.scenarios) - set(SCENARIOS) | set(args.engines) - {"sqlite", "postgresql"}
+    args.profiled = [s for s in args.profiled.split(",") if s]
+    unknown = set(args.scenarios + args.profiled) - set(SCENARIOS) | set(args.engines) - {
+        "sqlite",
+        "postgresql",
+    }
     if unknown:
         parser.error(f"unknown: {', '.join(sorted(unknown))}")
     if min(args.sizes, default=10_000) < 1000:
@@ -343,17 +365,16 @@ def main(argv: list[str] | None = None) -> None:
     bench = Bench(args, workdir)
     bare, bare_base = start_bare()
     try:
-        bare_script = load.STATIC_POST.replace("{body}", REGISTER_BODY)
-        bare_url = f"{bare_base}/payment/rest/register.do"
-        say("bare Starlette endpoint")
-        report.bare.append(bench.wrk("bare endpoint (start)", bare_url, bare_script))
+        bench.bare_script = load.STATIC_POST.replace("{body}", REGISTER_BODY)
+        bench.bare_url = f"{bare_base}/payment/rest/register.do"
         for engine in args.engines:
             for size in args.sizes:
+                bench.bare(report, f"before {engine}, {size:,}")
                 bench.measure_data_set(engine, size, report)
             if args.sweep:
+                bench.bare(report, f"before {engine}, sweep")
                 bench.sweep(engine, report)
-        say("\nbare Starlette endpoint again")
-        report.bare.append(bench.wrk("bare endpoint (end)", bare_url, bare_script))
+        bench.bare(report, "end")
     finally:
         bare.terminate()
         bare.wait()

@@ -9,6 +9,7 @@ from typing import Any
 
 from .bulk_orders import Loaded
 from .load import Measured
+from .plans import Plan
 from .profile import Summary
 
 LABELS = {
@@ -26,6 +27,8 @@ class Row:
     size: int
     scenario: str
     measured: Measured
+    #: how many bare runs came before this one (its yardstick: that one and the next)
+    bare_index: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class SweepResult:
     due_before: int
     due_after: int
     measured: Measured
+    bare_index: int
 
 
 @dataclass
@@ -45,17 +49,20 @@ class Report:
     machine: list[tuple[str, str]]
     load_before: str
     load_after: str = ""
-    bare: list[Measured] = field(default_factory=list)
+    #: (when, what the bare endpoint did then), one before each data set and one at the end
+    bare: list[tuple[str, Measured]] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     loads: list[tuple[str, int, Loaded]] = field(default_factory=list)
     memory: dict[tuple[str, int], float] = field(default_factory=dict)
     sweeps: list[SweepResult] = field(default_factory=list)
     profiles: dict[str, dict[str, Summary]] = field(default_factory=dict)
+    plans: dict[tuple[str, int], list[Plan]] = field(default_factory=dict)
 
-    @property
-    def bare_rps(self) -> float:
-        """The yardstick: the mean of the bare runs at the start and the end of the run."""
-        return sum(m.rps for m in self.bare) / len(self.bare)
+    def bare_rps(self, bare_index: int) -> float:
+        """The yardstick of a measurement: the mean of the bare runs just before and just
+        after its data set (the machine's load drifts during a run)."""
+        around = [m.rps for _, m in self.bare[max(bare_index - 1, 0) : bare_index + 1]]
+        return sum(around) / len(around)
 
 
 def _errors(m: Measured) -> str:
@@ -70,7 +77,7 @@ def render(report: Report) -> str:
         f"One gateway worker, `wrk -t1 -c{a['connections']} -d{a['seconds']}s --latency` on"
         " loopback, every figure of this file measured in this one run.  The ratio is to the"
         " bare Starlette endpoint (uvicorn + uvloop + httptools, parses the form, answers a"
-        " small JSON), the mean of its runs at the start and at the end of this run.",
+        " small JSON), run just before and just after each data set: the mean of those two.",
     ]
     if a.get("note"):
         out += ["", f"**This run:** {a['note']}"]
@@ -91,17 +98,24 @@ def render(report: Report) -> str:
         "| engine | stored orders | scenario | requests/s | × bare | p50 ms | p99 ms | errors |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for m, when in zip(report.bare, ("start", "end"), strict=False):
-        out.append(
-            f"| bare endpoint ({when}) | – | POST, form parsed | {m.rps:,.0f} |"
-            f" {m.rps / report.bare_rps:.2f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} | {_errors(m)} |"
-        )
     for row in report.rows:
         m = row.measured
         out.append(
             f"| {row.engine} | {row.size:,} | {LABELS[row.scenario]} | {m.rps:,.0f} |"
-            f" {m.rps / report.bare_rps:.2f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} | {_errors(m)} |"
+            f" {m.rps / report.bare_rps(row.bare_index):.2f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} |"
+            f" {_errors(m)} |"
         )
+    out += [
+        "",
+        "The bare endpoint (POST with the register.do body, form parsed, fixed JSON answer):",
+        "",
+        "| when | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {when} | {m.rps:,.0f} | {m.p50_ms:.1f} | {m.p99_ms:.1f} | {_errors(m)} |"
+            for when, m in report.bare
+        ),
+    ]
     full = [r for r in report.rows if r.scenario == "full-order"]
     if full:
         out += [
@@ -163,14 +177,36 @@ def render(report: Report) -> str:
             " with register.do at the smallest size in the table above.",
             "",
             "| engine | overdue | expired during the run | still due at its end |"
-            " requests/s | p50 ms | p99 ms |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            " requests/s | × bare | p50 ms | p99 ms |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
             *(
                 f"| {s.engine} | {s.due:,} | {s.due_before - s.due_after:,} | {s.due_after:,} |"
-                f" {s.measured.rps:,.0f} | {s.measured.p50_ms:.1f} | {s.measured.p99_ms:.1f} |"
+                f" {s.measured.rps:,.0f} | {s.measured.rps / report.bare_rps(s.bare_index):.2f} |"
+                f" {s.measured.p50_ms:.1f} | {s.measured.p99_ms:.1f} |"
                 for s in report.sweeps
             ),
         ]
+    if report.plans:
+        (engine, size), _ = max(report.plans.items(), key=lambda item: item[0][1])
+        out += [
+            "",
+            "## Query plans of the hot statements",
+            "",
+            "`bench/plans.py`, read from each database after its bulk load: a full scan of a"
+            " table that grows would show as `SCAN` (SQLite) or `Seq Scan` (PostgreSQL).",
+            "",
+            "| statement | engine | stored orders | plan | scans a table |",
+            "|---|---|---:|---|---|",
+        ]
+        for (engine, size), found in report.plans.items():
+            if size != max(s for e, s in report.plans if e == engine):
+                continue
+            for plan in found:
+                text = plan.plan.replace("\n", " / ").replace("|", "\\|")
+                out.append(
+                    f"| {plan.query} | {engine} | {size:,} | `{text}` |"
+                    f" {'**yes**' if plan.scans else 'no'} |"
+                )
     for engine, profiles in report.profiles.items():
         for name, summary in profiles.items():
             out += [
