@@ -47,12 +47,15 @@ class Plan:
 
     @property
     def scans(self) -> bool:
-        """A full scan of a table (SQLite ``SCAN t`` without an index, PostgreSQL
-        ``Seq Scan``)."""
-        lines = self.plan.splitlines()
-        return any(
-            ("SCAN " in line and "USING" not in line) or "Seq Scan" in line for line in lines
-        )
+        """A full scan of a table: SQLite's ``SCAN t`` (with or without ``USING INDEX``:
+        walking a whole index is a scan too), PostgreSQL's ``Seq Scan``."""
+        for line in self.plan.splitlines():
+            step = line.strip()
+            if step.startswith("SCAN ") and step != "SCAN CONSTANT ROW":
+                return True
+            if "Seq Scan" in step:
+                return True
+        return False
 
 
 def _args(args: tuple[object, ...], merchant_id: str, order_id: str) -> tuple[object, ...]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import bulk_orders
 from bench.__main__ import _make_merchants, parse_args
+from bench.plans import HOT, Plan, plans
 from bench.profile import summarise
 
 from ecomgate import storage
@@ -84,3 +85,21 @@ def test_profile_summary_shares_own_time_and_packages(tmp_path: Path) -> None:
     assert summary.samples == 4
     assert summary.own[0] == ("read (ecomgate/storage/sqlite.py)", 0.75)
     assert dict(summary.inclusive) == {"uvicorn": 1.0, "ecomgate.storage": 0.75, "orjson": 0.25}
+
+
+def test_hot_statements_search_indexes_over_stored_orders(own_database_url: str) -> None:
+    """Every lookup a request or the sweeper makes stays an index search as orders pile up
+    (read from the engine's own planner over bulk-loaded rows)."""
+    merchant_ids = asyncio.run(_make_merchants(own_database_url, 2))
+    loaded = bulk_orders.load(own_database_url, merchant_ids, 5000, sample_size=1)
+    found = plans(own_database_url, merchant_ids[0], loaded.samples["paid"][0])
+    assert len(found) == len(HOT)
+    assert [p.query for p in found if p.scans] == []
+
+
+def test_a_plan_that_walks_a_whole_table_or_index_is_a_scan() -> None:
+    assert Plan("q", "SCAN orders").scans
+    assert Plan("q", "SCAN orders USING INDEX orders_due").scans
+    assert Plan("q", "Limit\n  ->  Seq Scan on orders").scans
+    assert not Plan("q", "SEARCH orders USING INDEX orders_due (due_at<?)").scans
+    assert not Plan("q", "Index Scan using orders_pkey on orders").scans
