@@ -38,8 +38,11 @@ unit: $(STAMP)
 test: $(STAMP) browser-deps lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
+# options: make bench BENCH_ARGS="--sizes 10000,1000000 --seconds 10" (python -m bench --help)
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # the crash, failover and abuse tests, their figures written into docs/reliability.md
 RELIABILITY_DIR := data/reliability
