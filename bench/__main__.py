@@ -166,6 +166,17 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The processes serving requests: ``pid`` itself with one worker, else its children
+    (uvicorn's supervisor only watches them)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            found = [int(p) for p in children.read().split()]
+    except OSError:
+        found = []
+    return found or [pid]
+
+
 def warm_up(base: str, form_path: str, unpaid_id: str, paid_id: str) -> None:
     """One request of each kind before measuring: the first ones of a process pay once for
     what the others find ready (the merchant's password hash, ~0.1 s of scrypt, then
@@ -187,6 +198,7 @@ class Bench:
         self.workdir = workdir
         self.step = 0
         self.bare_url = self.bare_script = ""
+        self.gateway_env = {"ECOMGATE_WORKERS": str(args.workers), **dict(args.env)}
 
     def wrk(self, label: str, url: str, script: str, *, seconds: int | None = None) -> Measured:
         self.step += 1
@@ -266,13 +278,17 @@ class Bench:
             report.plans[(engine, size)] = plans.plans(
                 db.url, db.merchant_ids[0], loaded.samples["paid"][0]
             )
-            gateway = start_gateway(db.url, self.workdir / f"{engine}-{size}")
+            gateway = start_gateway(
+                db.url, self.workdir / f"{engine}-{size}", extra_env=self.gateway_env
+            )
             try:
                 for name, measure in self.scenarios(gateway, loaded.samples, self.args.scenarios):
                     report.rows.append(Row(engine, size, name, measure(), len(report.bare)))
                 if self.args.profile and not report.profiles.get(engine):
                     self.profile(engine, gateway, loaded.samples, report)
-                report.memory[(engine, size)] = peak_rss_mib(gateway.process.pid)
+                report.memory[(engine, size)] = max(
+                    peak_rss_mib(pid) for pid in worker_pids(gateway.process.pid)
+                )
             finally:
                 gateway.stop()
 
@@ -296,7 +312,9 @@ class Bench:
             loaded = bulk_orders.load(db.url, db.merchant_ids, 10_000, due=due)
             say(f"  bulk load: {loaded.orders:,} orders in {loaded.seconds:.1f} s")
             count_due = "SELECT COUNT(*) FROM orders WHERE status = 0 AND due_at <= $1"
-            gateway = start_gateway(db.url, self.workdir / f"{engine}-sweep")
+            gateway = start_gateway(
+                db.url, self.workdir / f"{engine}-sweep", extra_env=self.gateway_env
+            )
             try:
                 now = int(time.time() * 1000)
                 before = db.count(count_due, now)
@@ -345,6 +363,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="register,status",
         help="the scenarios profiled with py-spy, at the first size of each engine"
         " [register,status]",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes [1]")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        type=lambda kv: tuple(kv.split("=", 1)),
+        metavar="NAME=VALUE",
+        help="a setting for the gateways (repeatable), e.g. ECOMGATE_AUTH_CACHE_SECONDS=300",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the .md goes")
     parser.add_argument("--note", default="", help="a line for the results file (what changed)")

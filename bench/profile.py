@@ -17,13 +17,13 @@ def py_spy() -> str | None:
 
 
 def record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
-    """Start sampling ``pid`` for ``seconds`` (100 Hz, without pausing it); wait on the
-    returned process for the file."""
+    """Start sampling ``pid`` and its worker processes, if any, for ``seconds`` (100 Hz,
+    without pausing them); wait on the returned process for the file."""
     tool = py_spy()
     assert tool, "py-spy is not installed (pip install py-spy)"
     return subprocess.Popen(
         [tool, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",
-         "--nonblocking", "--format", "raw", "--output", str(out)],
+         "--nonblocking", "--subprocesses", "--format", "raw", "--output", str(out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
 

@@ -69,12 +69,18 @@ def _errors(m: Measured) -> str:
     return str(m.errors) if m.errors else "0"
 
 
+def _workers(args: dict[str, Any]) -> str:
+    n = args.get("workers", 1)
+    settings = "".join(f", `{k}={v}`" for k, v in args.get("env", []))
+    return ("One gateway worker" if n == 1 else f"{n} gateway workers") + settings
+
+
 def render(report: Report) -> str:
     a = report.args
     out = [
         f"# EcomGate bench, {report.started:%Y-%m-%d %H:%M} UTC",
         "",
-        f"One gateway worker, `wrk -t1 -c{a['connections']} -d{a['seconds']}s --latency` on"
+        f"{_workers(a)}, `wrk -t1 -c{a['connections']} -d{a['seconds']}s --latency` on"
         " loopback, every figure of this file measured in this one run.  The ratio is to the"
         " bare Starlette endpoint (uvicorn + uvloop + httptools, parses the form, answers a"
         " small JSON), run just before and just after each data set: the mean of those two.",
@@ -142,7 +148,7 @@ def render(report: Report) -> str:
             "",
             "## Peak memory of the gateway worker",
             "",
-            "VmHWM of the `ecomgate serve` process (one worker) after all its runs.",
+            "VmHWM of the gateway worker (the largest, with several) after all its runs.",
             "",
             "| engine | stored orders | peak RSS MiB |",
             "|---|---:|---:|",

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from bench import bulk_orders
 from bench.__main__ import _make_merchants, parse_args
 from bench.plans import HOT, Plan, plans
@@ -30,10 +31,22 @@ def test_bench_help_lists_its_options() -> None:
 
 
 def test_bench_options_are_parsed_into_lists() -> None:
-    args = parse_args(["--sizes", "10000,1000000", "--engines", "sqlite", "--sweep", "0"])
+    args = parse_args(
+        ["--sizes", "10000,1000000", "--engines", "sqlite", "--sweep", "0",
+         "--env", "ECOMGATE_AUTH_CACHE_SECONDS=300", "--workers", "2"]
+    )  # fmt: skip
     assert args.sizes == [10_000, 1_000_000]
     assert args.engines == ["sqlite"]
     assert args.sweep == 0
+    assert args.env == [("ECOMGATE_AUTH_CACHE_SECONDS", "300")]
+    assert args.workers == 2
+
+
+def test_bench_refuses_unknown_scenarios_and_tiny_sizes() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--scenarios", "register,teleport"])
+    with pytest.raises(SystemExit):
+        parse_args(["--sizes", "10"])
 
 
 def test_bulk_loader_writes_the_rows_it_reports(own_database_url: str) -> None:
