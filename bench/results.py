@@ -66,7 +66,12 @@ class Report:
 
 
 def _errors(m: Measured) -> str:
-    return str(m.errors) if m.errors else "0"
+    """0, or the count with its kinds: HTTP status (non-2xx; a page's non-200), socket
+    (connect, read, write, wrk's 5 s timeout), API (errorCode other than "0")."""
+    if not m.errors:
+        return "0"
+    kinds = (("HTTP", m.status_errors), ("socket", m.socket_errors), ("API", m.api_errors))
+    return f"{m.errors} ({', '.join(f'{k} {n}' for k, n in kinds if n)})"
 
 
 def _workers(args: dict[str, Any]) -> str:
