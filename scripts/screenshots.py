@@ -35,6 +35,7 @@ from ecomgate.testing.demo_flow import (  # noqa: E402
     ACS_PAGE,
     DESKTOP,
     MOBILE,
+    THREE_DS1_CARD,
     Demo,
     answer_acs,
     back_at_shop,
@@ -70,7 +71,7 @@ def desktop_flow(browser: Browser, demo: Demo, out: Path) -> None:
     page = new_page(browser, DESKTOP)
     order_id = choose_at_shop(page, demo)
     payment_url = page.url
-    fill_card(page)
+    fill_card(page, THREE_DS1_CARD)  # the card with the password page
     settle(page)
     shoot(page, out, "page-desktop.png")
 

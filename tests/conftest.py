@@ -1,7 +1,6 @@
 """Shared fixtures: both storage engines, a real gateway process on 127.0.0.1, merchants.
 
-``tests/web`` overrides ``services`` (and ``api``) with an in-process app on one SQLite file,
-so its tests run once; ``tests/services`` and ``tests/api`` run on both engines.
+``tests/web`` overrides ``services`` (and ``api``) with an in-process app, one per engine.
 
 Every storage-touching test runs once on SQLite and once on PostgreSQL (the ``engine``
 parameter).  PostgreSQL is the server at 127.0.0.1:5432 (override with

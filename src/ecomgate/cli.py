@@ -1,10 +1,12 @@
-"""``ecomgate``: serve | worker | merchant | callbacks | listen | db | vault | demo."""
+"""``ecomgate``: serve | worker | merchant | operator | callbacks | listen | db | vault |
+demo."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import getpass
 import json
 import os
 import secrets
@@ -24,6 +26,7 @@ from ecomgate.notifications import admin as callback_admin
 from ecomgate.notifications.dispatcher import Dispatcher
 from ecomgate.notifications.keys import callback_key
 from ecomgate.notifications.listen import listener_for
+from ecomgate.services import audit, dashboard_users
 from ecomgate.services import merchants as merchant_service
 from ecomgate.services.context import Services
 from ecomgate.services.ports import CallbackAttempt, OutboxEntry
@@ -196,9 +199,27 @@ def _write_port_file(path: str, content: int | dict[str, int]) -> None:
 
 
 # -- merchants -----------------------------------------------------------------------
+async def _audited(
+    services: Services,
+    action: str,
+    target: str,
+    *,
+    merchant_id: str | None = None,
+    **details: object,
+) -> None:
+    """The audit trail's entry for a change made here: the operating system's user on this
+    host (the dashboard's entries name a signed-in user and an address)."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        who = str(os.getuid())
+    actor = audit.Actor(f"cli:{who}", "cli", socket.gethostname())
+    await audit.record(services, actor, action, target, merchant_id=merchant_id, details=details)
+
+
 @main.group()
 def merchant() -> None:
-    """Create, list and update merchants."""
+    """Create, list and update merchants, and their back-office users."""
 
 
 def _merchant_json(m: Any) -> dict[str, Any]:
@@ -223,12 +244,26 @@ def merchant_create(
     login: str, password: str, name: str, currency: str, permissions: tuple[str, ...]
 ) -> None:
     """Create a merchant API user."""
-    created = _run(
-        _settings(),
-        lambda s: merchant_service.create_merchant(
-            s, login=login, password=password, name=name, currency=currency, permissions=permissions
-        ),
-    )
+
+    async def work(services: Services) -> Any:
+        created = await merchant_service.create_merchant(
+            services,
+            login=login,
+            password=password,
+            name=name,
+            currency=currency,
+            permissions=permissions,
+        )
+        await _audited(
+            services,
+            "create_merchant",
+            login,
+            merchant_id=created.id,
+            permissions=",".join(permissions),
+        )
+        return created
+
+    created = _run(_settings(), work)
     click.echo(f"created merchant {created.login} ({', '.join(sorted(created.permissions))})")
 
 
@@ -253,8 +288,14 @@ def merchant_list(as_json: bool) -> None:
 @click.argument("login")
 def merchant_token(login: str) -> None:
     """Issue a static API token (spec §1.4); it replaces any earlier one."""
-    token = _run(_settings(), lambda s: merchant_service.issue_token(s, login))
-    click.echo(token)
+
+    async def work(services: Services) -> str:
+        token = await merchant_service.issue_token(services, login)
+        found = await merchant_service.get_merchant(services, login)
+        await _audited(services, "issue_api_token", login, merchant_id=found.id)
+        return token
+
+    click.echo(_run(_settings(), work))
 
 
 @merchant.command("update")
@@ -288,10 +329,10 @@ def merchant_update(
         if not sep:
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
         settings[key] = raw  # typed by the setting it names (merchants._checked_settings)
-    updated = _run(
-        _settings(),
-        lambda s: merchant_service.update_merchant(
-            s,
+
+    async def work(services: Services) -> Any:
+        updated = await merchant_service.update_merchant(
+            services,
             login,
             password=password,
             name=name,
@@ -299,9 +340,22 @@ def merchant_update(
             grant=grant,
             revoke=revoke,
             settings=settings,
-        ),
-    )
-    click.echo(json.dumps(_merchant_json(updated), indent=2))
+        )
+        # what changed, never the password or a secret itself
+        shown = {k: ("***" if "secret" in k else v) for k, v in settings.items()}
+        await _audited(
+            services,
+            "update_merchant",
+            login,
+            merchant_id=updated.id,
+            grant=",".join(grant),
+            revoke=",".join(revoke),
+            password_changed=password is not None,
+            **shown,
+        )
+        return updated
+
+    click.echo(json.dumps(_merchant_json(_run(_settings(), work)), indent=2))
 
 
 @merchant.command("callback-certificate")
@@ -323,13 +377,79 @@ def merchant_callback_secret(login: str) -> None:
     """Generate a new callback_secret for LOGIN (HMAC-SHA256 checksums) and print it: it
     is shown this once; the previous one stops verifying at once."""
     secret = secrets.token_hex(16)
-    _run(
-        _settings(),
-        lambda s: merchant_service.update_merchant(
-            s, login, settings={"callback_secret": secret, "callback_signing": "hmac"}
-        ),
-    )
+
+    async def work(services: Services) -> None:
+        updated = await merchant_service.update_merchant(
+            services, login, settings={"callback_secret": secret, "callback_signing": "hmac"}
+        )
+        await _audited(services, "regenerate_callback_secret", login, merchant_id=updated.id)
+
+    _run(_settings(), work)
     click.echo(secret)
+
+
+@merchant.group("user")
+def merchant_user() -> None:
+    """A merchant's people in the back office (/dashboard)."""
+
+
+@merchant_user.command("add")
+@click.argument("login")
+@click.option("--email", required=True, help="What the user signs in with")
+@click.option("--password", required=True, help="At least 8 characters")
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "manager"]),
+    default="viewer",
+    show_default=True,
+    help="viewer sees; manager also captures, reverses, refunds, declines, changes settings",
+)
+def merchant_user_add(login: str, email: str, password: str, role: str) -> None:
+    """Add a back-office user of merchant LOGIN."""
+
+    async def work(services: Services) -> Any:
+        user = await dashboard_users.add_merchant_user(
+            services, login, email=email, password=password, role=role
+        )
+        await _audited(
+            services, "add_dashboard_user", user.email, merchant_id=user.merchant_id, role=role
+        )
+        return user
+
+    user = _run(_settings(), work)
+    click.echo(f"added {user.role.value} {user.email} of merchant {login}")
+
+
+@merchant_user.command("disable")
+@click.argument("email")
+def merchant_user_disable(email: str) -> None:
+    """Disable a back-office user (merchant user or operator): their sessions end now."""
+
+    async def work(services: Services) -> Any:
+        user = await dashboard_users.set_disabled(services, email, disabled=True)
+        await _audited(services, "disable_dashboard_user", user.email, merchant_id=user.merchant_id)
+        return user
+
+    click.echo(f"disabled {_run(_settings(), work).email}")
+
+
+@main.group()
+def operator() -> None:
+    """The gateway's own staff in the back office (the operator console)."""
+
+
+@operator.command("add")
+@click.option("--email", required=True, help="What the operator signs in with")
+@click.option("--password", required=True, help="At least 8 characters")
+def operator_add(email: str, password: str) -> None:
+    """Add an operator: every merchant's console and the audit trail."""
+
+    async def work(services: Services) -> Any:
+        user = await dashboard_users.add_operator(services, email=email, password=password)
+        await _audited(services, "add_operator", user.email)
+        return user
+
+    click.echo(f"added operator {_run(_settings(), work).email}")
 
 
 # -- callbacks -----------------------------------------------------------------------
@@ -401,7 +521,16 @@ def callbacks_resend(event_id: str) -> None:
 
     async def work(services: Services) -> CallbackAttempt:
         async with Dispatcher(services, settings.delivery_config()) as dispatcher:
-            return await callback_admin.resend(services, dispatcher, event_id)
+            attempt = await callback_admin.resend(services, dispatcher, event_id)
+        event = await callback_admin.show(services, event_id)
+        await _audited(
+            services,
+            "resend_callback",
+            event_id,
+            merchant_id=event.event.merchant_id,
+            result=attempt.error or str(attempt.http_status),
+        )
+        return attempt
 
     attempt = _run(settings, work)
     click.echo(_attempt_line(attempt))
@@ -544,7 +673,8 @@ EcomGate demo
   gateway    {gateway_url}   (API: {gateway_url}/payment/rest/<method>.do)
   demo shop  {shop_url}   <- open this in a browser and press Buy
   merchant   userName={DEMO_LOGIN}  password={DEMO_PASSWORD}
-  test card  4111 1111 1111 1111, any future expiry, CVC 123, 3-D Secure password 12345678
+  test card  4111 1111 1111 1111, any future expiry, CVC 123 (3-D Secure 2 frictionless);
+             5555 5555 5555 5599: one-time code 123456; 4012 0010 3816 6662: password 12345678
 
 Register an order yourself:
   curl --data amount=2000 --data currency=643 --data userName={DEMO_LOGIN} \\

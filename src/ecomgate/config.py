@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ecomgate.domain.merchant import THREE_DS_PROTOCOLS
 from ecomgate.domain.money import CURRENCIES, DEFAULT_ENABLED
 from ecomgate.notifications.destinations import DestinationPolicy
 from ecomgate.notifications.dispatcher import DeliveryConfig
@@ -85,6 +86,9 @@ class Settings:
     reconcile_after_ms: int = 60_000
     #: ... and declined, its money released, if still unknown this long after sending
     reconcile_deadline_ms: int = 900_000
+    #: 3-D Secure version for cards enrolled in both (``3ds1`` or ``3ds2``), unless the
+    #: merchant's ``three_ds_protocol`` setting chooses
+    three_ds_protocol: str = "3ds2"
     #: spec §8: register.do success carries no errorCode unless this is on
     register_success_error_code: bool = False
     #: dates without zone in requests (expirationDate) are read in this zone (spec §8), and
@@ -149,6 +153,10 @@ class Settings:
 
     def check(self) -> Settings:
         """Refuse settings that would defeat the reconciler (raised at start-up)."""
+        if self.three_ds_protocol not in THREE_DS_PROTOCOLS:
+            raise ValueError(
+                f"ECOMGATE_THREE_DS_PROTOCOL must be one of {', '.join(THREE_DS_PROTOCOLS)}"
+            )
         if self.acquirer_timeout_ms <= 0:
             raise ValueError("ECOMGATE_ACQUIRER_TIMEOUT_MS must be positive")
         if self.reconcile_after_ms < 0:
@@ -183,6 +191,7 @@ class Settings:
             acquirer_timeout_ms=self.acquirer_timeout_ms,
             reconcile_after_ms=self.reconcile_after_ms,
             reconcile_deadline_ms=self.reconcile_deadline_ms,
+            three_ds_protocol=self.three_ds_protocol,
         )
 
     def vault(self) -> Vault | None:
@@ -265,6 +274,7 @@ def from_env() -> Settings:
         reconcile_deadline_ms=_env_int("ECOMGATE_RECONCILE_DEADLINE_MS", 900_000),
         register_success_error_code=_env_bool("ECOMGATE_REGISTER_SUCCESS_ERROR_CODE", False),
         timezone=env("ECOMGATE_TIMEZONE", "Europe/Moscow"),
+        three_ds_protocol=env("ECOMGATE_THREE_DS_PROTOCOL", "3ds2").strip().lower(),
         callback_retry_seconds=_env_seconds("ECOMGATE_CALLBACK_RETRY_SECONDS", "30,30,30"),
         callback_retry_tail_seconds=_env_seconds(
             "ECOMGATE_CALLBACK_RETRY_TAIL_SECONDS", "600,1200,1800,2400,3000,3600"

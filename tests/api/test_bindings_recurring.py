@@ -73,10 +73,10 @@ async def test_customer_initiated_binding_payment_with_3ds(
                 finished = await browser.post(back.term_url, data=back.fields)
                 assert finished.status_code == 303, finished.text
 
-            # the first payment goes through 3-D Secure too: the card is kept meanwhile
+            # the first payment goes through 3-D Secure (1) too: the card is kept meanwhile
             first = await api.register(clientId=client)
             await through_3ds(
-                first["orderId"], await pay(api, first["orderId"], "4111111111111111")
+                first["orderId"], await pay(api, first["orderId"], "4012001038166662")
             )
             status = await api.status(first["orderId"])
             assert status["orderStatus"] == 2, status

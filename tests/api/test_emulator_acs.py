@@ -67,6 +67,7 @@ async def _authorize(
         card=CardData(pan, 2034, 12, "123", "TEST CARDHOLDER"),
         two_phase=False,
         term_url=TERM_URL,
+        three_ds_protocol="3ds1",  # the password page (3-D Secure 2: tests/web)
     )
     result = await emulator.authorize(request)
     assert result.outcome is Outcome.CHALLENGE

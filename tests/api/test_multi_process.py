@@ -30,7 +30,8 @@ from ..support import Api, MerchantCredentials
 
 pytestmark = pytest.mark.postgres_only
 
-THREE_DS_CARD = "4111111111111111"
+THREE_DS_CARD = "4012001038166662"  # 3-D Secure 1 only
+THREE_DS2_CHALLENGE_CARD = "5555555555555599"
 ACS_PASSWORD = "12345678"
 EXPIRY_YEAR = str(datetime.now(UTC).year + 3)
 #: one currency unit (rubles: 100 kopecks), the smallest refund the gateway accepts
@@ -165,3 +166,52 @@ async def test_refunds_raced_across_both_hosts_never_exceed_the_deposit(
         status = await api.status(order_id)
         assert status["paymentAmountInfo"]["refundedAmount"] == 20 * UNIT, status
         assert status["orderStatus"] == 4, status
+
+
+async def test_a_3ds2_challenge_started_on_b_continued_on_a_and_returned_to_b_pays_once(
+    clients: tuple[Api, Api], services: Services
+) -> None:
+    """3-D Secure 2 across hosts: paymentorder.do on B, the method step and 3ds/continue.do
+    on A, the challenge page served by B, the CRes posted to A, finish3dsVer2Payment.do on
+    B.  The step and the transaction id live on the ledger; the CReq/CRes in signed tokens."""
+    api_a, api_b = clients
+    order_id = (await api_a.register(amount=1200))["orderId"]
+    answer = await api_b.call(
+        "paymentorder",
+        MDORDER=order_id,
+        **{"$PAN": THREE_DS2_CHALLENGE_CARD, "$CVC": "123"},
+        YYYY=EXPIRY_YEAR,
+        MM="12",
+        TEXT="TEST CARDHOLDER",
+    )
+    assert answer.get("is3DSVer2") is True, answer
+    async with httpx.AsyncClient(timeout=30) as browser:
+        method = await browser.post(
+            _on(api_a.base_url, answer["threeDSMethodURL"]),
+            data={"threeDSMethodData": answer["threeDSMethodDataPacked"]},
+        )
+        assert method.status_code == 200
+        challenge = await api_a.call("3ds/continue", mdOrder=order_id)
+        assert challenge.get("packedCReq"), challenge
+        page = await browser.post(
+            _on(api_b.base_url, challenge["acsUrl"]), data={"creq": challenge["packedCReq"]}
+        )
+        assert page.status_code == 200, page.text
+        action, fields = _form(page.text, str(page.url))
+        done = await browser.post(action, data={**fields, "otp": "123456", "action": "submit"})
+        notification_url, back = _form(done.text, str(done.url))
+        returned = await browser.post(_on(api_a.base_url, notification_url), data=back)
+    assert returned.status_code == 303, returned.text
+    finished = await api_b.call(
+        "finish3dsVer2Payment", threeDSServerTransId=answer["threeDSServerTransId"]
+    )
+    assert finished["errorCode"] == "0", finished
+    for api in (api_a, api_b):
+        status = await api.status(order_id)
+        assert (status["orderStatus"], status["actionCode"]) == (2, 0), status
+        assert status["cardAuthInfo"]["secureAuthInfo"]["threeDSInfo"]["transStatus"] == "Y"
+    async with services.store.transaction() as tx:
+        order = await tx.orders.get(order_id)
+    assert order is not None
+    authorizations = [op for op in order.operations if op.kind is OperationKind.AUTHORIZATION]
+    assert [op.state for op in authorizations] == [OperationState.APPROVED]

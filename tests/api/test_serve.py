@@ -74,7 +74,7 @@ async def test_a_whole_paid_order_with_3ds_over_real_http(api: Api, services: Se
     order_id = registered["orderId"]
     form = await api.http.get(registered["formUrl"])
     assert form.status_code == 200 and 'autocomplete="cc-number"' in form.text
-    answer = await pay(api, order_id, "4111111111111111")
+    answer = await pay(api, order_id, "4012001038166662")  # 3-D Secure 1 only
     assert answer["acsUrl"] == f"{api.base_url}/acs/emulator/challenge"
     back = await through_acs(api.http, order_id, answer, "12345678")
     finished = await api.http.post(back.term_url, data=back.fields, follow_redirects=False)
@@ -82,7 +82,8 @@ async def test_a_whole_paid_order_with_3ds_over_real_http(api: Api, services: Se
     assert finished.headers["location"] == f"{RETURN_URL}?orderId={order_id}&lang=en"
     status = await api.status(order_id)
     assert (status["orderStatus"], status["actionCode"]) == (2, 0)
-    assert status["cardAuthInfo"]["secureAuthInfo"] == {"eci": "05"}
+    secure = status["cardAuthInfo"]["secureAuthInfo"]
+    assert (secure["eci"], secure["threeDSProtocolVersion"]) == ("05", "1.0.2")
     assert len(approved_authorizations(await ledger(services, order_id))) == 1
 
 

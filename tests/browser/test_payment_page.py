@@ -9,13 +9,16 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from ecomgate.testing.demo_flow import (
+    ACS2_PAGE,
+    ACS_OTP,
     ACS_PAGE,
-    ACS_PASSWORD,
     EXPIRY,
     MASTERCARD,
     MOBILE,
+    THREE_DS1_CARD,
     Demo,
     answer_acs,
+    answer_challenge,
     back_at_shop,
     choose_at_shop,
     fill_card,
@@ -58,12 +61,16 @@ def test_the_russian_page_has_russian_labels_and_a_russian_amount(page: Page, de
     expect(page.locator("#summary-amount")).to_have_text(f"20,00{NBSP}₽")
     expect(page.locator("#pay-label")).to_have_text(f"Оплатить 20,00{NBSP}₽")
 
-    fill_card(page)
+    fill_card(page, MASTERCARD)  # a 3-D Secure 2 challenge: the issuer's page in Russian
     press_pay(page)
-    page.wait_for_url(ACS_PAGE)
+    page.wait_for_url(ACS2_PAGE)
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("h1")).to_have_text("Подтверждение покупки")
-    answer_acs(page)
+    expect(page.locator("label[for=otp]")).to_have_text("Одноразовый код")
+    expect(page.locator("dl")).to_contain_text("Demo tea shop")
+    expect(page.locator("dl")).to_contain_text("20,00 RUB")
+    expect(page.locator("dl")).to_contain_text("5555 55** **** 5599")
+    answer_challenge(page)
 
     assert back_at_shop(page, demo) == "paid"
     assert order_id_in(page.url) == order_id
@@ -99,7 +106,7 @@ def test_on_a_360_px_phone_nothing_scrolls_sideways_and_the_flow_works_by_touch(
     assert horizontal_overflow(page) == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
-    fill_card(page)
+    fill_card(page, THREE_DS1_CARD)
     button = page.locator("#pay-button")
     button.scroll_into_view_if_needed()
     expect(button).to_be_visible()
@@ -161,9 +168,9 @@ def test_the_form_can_be_filled_and_submitted_with_the_keyboard_alone(
     expect(page.locator("#pay-button")).to_be_focused()
     page.keyboard.press("Enter")
 
-    page.wait_for_url(ACS_PAGE)
-    expect(page.locator("#password")).to_be_focused()  # autofocus on the ACS page
-    page.keyboard.type(ACS_PASSWORD)
+    page.wait_for_url(ACS2_PAGE)  # the 3-D Secure 2 challenge
+    expect(page.locator("#otp")).to_be_focused()  # autofocus on the ACS page
+    page.keyboard.type(ACS_OTP)
     page.keyboard.press("Enter")
 
     assert back_at_shop(page, demo) == "paid"

@@ -1,5 +1,6 @@
 """The redirect integration end to end (spec §1.2): the demo shop, the hosted payment page,
-the emulator's 3-D Secure page, the return to the shop and the status the shop reads."""
+the emulator's 3-D Secure page, the return to the shop and the status the shop reads.
+3-D Secure 2 (frictionless, challenge) and the 3ds1 setting: ``test_three_ds2_flow.py``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 from ecomgate.domain import codes
 from ecomgate.testing.demo_flow import (
     LIMIT_CARD,
+    THREE_DS1_CARD,
     WRONG_ACS_PASSWORD,
     Demo,
     answer_acs,
@@ -87,14 +89,14 @@ def test_a_wrong_3ds_password_declines_until_the_attempts_run_out(page: Page, de
     auth_failed = buyer_texts.decline_message(codes.THREE_DS_REJECTED, "en")
 
     for attempt in (1, 2):  # the demo merchant allows three attempts
-        fill_card(page)
+        fill_card(page, THREE_DS1_CARD)
         press_pay(page)
         answer_acs(page, WRONG_ACS_PASSWORD)
         page.wait_for_url(f"**/payment_en.html?mdOrder={order_id}")
         expect(page.locator("#form-alert")).to_have_text(auth_failed)
         assert demo.status(order_id)["orderStatus"] == 0, f"after attempt {attempt}"
 
-    fill_card(page)
+    fill_card(page, THREE_DS1_CARD)
     press_pay(page)
     answer_acs(page, WRONG_ACS_PASSWORD)
 

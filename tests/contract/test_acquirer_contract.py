@@ -26,11 +26,14 @@ from ecomgate.acquirers.base import (
     OperationRequest,
     Outcome,
     SyncRequest,
+    ThreeDS2Challenge,
+    ThreeDS2Continuation,
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
 from ecomgate.acquirers.emulator import EmulatorAcquirer
 from ecomgate.acquirers.registry import create_acquirer
+from ecomgate.domain import cards
 from ecomgate.domain.operations import OperationKind
 
 
@@ -43,11 +46,22 @@ class Subject:
     challenge_card: CardData
     #: drives the ACS for a challenge: password right (True) or wrong (False) -> PaRes
     pass_challenge: Callable[[Acquirer, ThreeDSChallenge, bool], Awaitable[str]]
+    #: 3-D Secure 2: a card authenticated frictionless, one challenged, and how a test
+    #: answers the challenge: code right (True) or wrong (False) -> CRes
+    frictionless_3ds2_card: CardData
+    challenge_3ds2_card: CardData
+    pass_challenge_2: Callable[[Acquirer, ThreeDS2Challenge, bool], Awaitable[str]]
 
 
 async def _emulator_acs(acquirer: Acquirer, challenge: ThreeDSChallenge, ok: bool) -> str:
     assert isinstance(acquirer, EmulatorAcquirer)
     return acquirer.authenticate(challenge.pa_req, challenge.md, "12345678" if ok else "0000")
+
+
+async def _emulator_acs_2(acquirer: Acquirer, challenge: ThreeDS2Challenge, ok: bool) -> str:
+    assert isinstance(acquirer, EmulatorAcquirer)
+    cres, _ = acquirer.answer_challenge(challenge.creq, "123456" if ok else "000000")
+    return cres
 
 
 SUBJECTS = [
@@ -60,6 +74,9 @@ SUBJECTS = [
         decline_card=CardData("4444444411111111", 2034, 12, "123", "TEST CARDHOLDER"),
         challenge_card=CardData("4111111111111111", 2034, 12, "123", "TEST CARDHOLDER"),
         pass_challenge=_emulator_acs,
+        frictionless_3ds2_card=CardData("4111111111111111", 2034, 12, "123", "TEST CARDHOLDER"),
+        challenge_3ds2_card=CardData("5555555555555599", 2034, 12, "123", "TEST CARDHOLDER"),
+        pass_challenge_2=_emulator_acs_2,
     ),
 ]
 
@@ -69,10 +86,15 @@ def subject(request: pytest.FixtureRequest) -> Subject:
     return request.param  # type: ignore[no-any-return]
 
 
-def authorization(card: CardData, *, amount: int = 150_000) -> AuthorizationRequest:
+def authorization(
+    card: CardData, *, amount: int = 150_000, protocol: str = "3ds1"
+) -> AuthorizationRequest:
     """An authorization as the gateway sends it; its MD is the gateway's choice, made
-    different from the order id here so that a connector cannot assume one is the other."""
+    different from the order id here so that a connector cannot assume one is the other.
+    3-D Secure 1 for cards enrolled in both versions, unless ``protocol`` says 3ds2."""
     return AuthorizationRequest(
+        three_ds_protocol=protocol,
+        notification_url="http://127.0.0.1:8000/payment/rest/finish3dsVer2.do?lang=en",
         operation_id=str(uuid.uuid4()),
         md=f"md-{uuid.uuid4().hex}",
         order_id=str(uuid.uuid4()),
@@ -358,3 +380,83 @@ async def test_sync_never_approves_a_challenge_nobody_finished(subject: Subject)
     inquiry = _sync_of(request, subject.challenge_card)
     result = await acquirer.sync(SyncRequest(**{**inquiry.__dict__, "three_ds": True}))
     assert result.outcome is not Outcome.APPROVED
+
+
+# --- 3-D Secure 2 ---------------------------------------------------------------------------
+
+
+async def continue_3ds2(
+    acquirer: Acquirer, card: CardData
+) -> tuple[AuthorizationRequest, str, AuthorizationResult]:
+    """authorize (the method step, or a challenge straight away), then the continuation."""
+    request = authorization(card, protocol="3ds2")
+    started = await acquirer.authorize(request)
+    assert started.outcome is Outcome.CHALLENGE
+    if started.three_ds2_challenge is not None:  # a connector without a method step
+        return request, started.three_ds2_challenge.server_trans_id, started
+    method = started.three_ds2_method
+    assert method is not None
+    assert method.method_url.startswith(("http://", "https://"))
+    assert method.server_trans_id
+    answer = await acquirer.continue_3ds2(
+        ThreeDS2Continuation(
+            operation_id=request.operation_id,
+            order_id=request.order_id,
+            server_trans_id=method.server_trans_id,
+            masked_pan=cards.mask_pan(card.pan),
+            amount=request.amount,
+            currency=request.currency,
+            two_phase=False,
+            notification_url=request.notification_url,
+            connector_ref=started.connector_ref,
+        )
+    )
+    return request, method.server_trans_id, answer
+
+
+async def test_a_3ds2_frictionless_card_is_approved_with_its_authentication(
+    subject: Subject,
+) -> None:
+    acquirer = subject.create()
+    _, trans_id, answer = await continue_3ds2(acquirer, subject.frictionless_3ds2_card)
+    assert_approved(answer)
+    assert answer.secure_auth is not None
+    assert answer.secure_auth.version.startswith("2.")
+    assert answer.secure_auth.server_trans_id == trans_id
+    assert answer.secure_auth.cavv
+
+
+async def _challenge_2(subject: Subject, ok: bool) -> AuthorizationResult:
+    acquirer = subject.create()
+    request, trans_id, answer = await continue_3ds2(acquirer, subject.challenge_3ds2_card)
+    challenge = answer.three_ds2_challenge
+    assert answer.outcome is Outcome.CHALLENGE and challenge is not None
+    assert challenge.acs_url.startswith(("http://", "https://")) and challenge.creq
+    cres = await subject.pass_challenge_2(acquirer, challenge, ok)
+    return await acquirer.complete_3ds(
+        ThreeDSCompletion(
+            operation_id=request.operation_id,
+            order_id=request.order_id,
+            md=request.md,
+            pa_res="",
+            cres=cres,
+            server_trans_id=trans_id,
+            amount=request.amount,
+            currency=request.currency,
+            two_phase=False,
+        )
+    )
+
+
+async def test_a_passed_3ds2_challenge_is_approved(subject: Subject) -> None:
+    result = await _challenge_2(subject, ok=True)
+    assert_approved(result)
+    assert result.secure_auth is not None and result.secure_auth.trans_status == "Y"
+
+
+async def test_a_failed_3ds2_challenge_is_declined_without_an_approval_code(
+    subject: Subject,
+) -> None:
+    result = await _challenge_2(subject, ok=False)
+    assert result.outcome is Outcome.DECLINED
+    assert result.action_code != 0 and result.approval_code is None

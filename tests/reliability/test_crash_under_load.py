@@ -42,6 +42,8 @@ KILLS = 4
 CLIENTS = 24
 #: how long the load runs between two kills (seconds, drawn in this range)
 LOAD_BETWEEN_KILLS = (0.6, 1.4)
+#: ... and at least until this many more payments were acknowledged (a busy machine is slow)
+PAID_BETWEEN_KILLS = 5
 #: how long the reconciler and the dispatcher get, after the last restart, to settle it all
 SETTLE_TIMEOUT = 45.0
 RETURN_URL = "https://shop.example/ok"
@@ -185,6 +187,16 @@ async def _bounded(
         await asyncio.sleep(0.2)
 
 
+async def _load_for_a_while(load: Load, rng: random.Random) -> None:
+    """A random stretch of load that acknowledged a few payments (bounded in time)."""
+    paid = len(load.ack.paid)
+    await asyncio.sleep(rng.uniform(*LOAD_BETWEEN_KILLS))
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while len(load.ack.paid) < paid + PAID_BETWEEN_KILLS:
+        assert time.monotonic() < deadline, "the load acknowledged no payment"
+        await asyncio.sleep(0.05)
+
+
 def _kill(gateway: GatewayProcess) -> None:
     gateway.process.send_signal(signal.SIGKILL)
     gateway.process.wait()
@@ -214,14 +226,14 @@ async def test_sigkill_under_a_mixed_load_loses_nothing_acknowledged(
     rng = random.Random(16)
     try:
         for kill in range(1, KILLS + 1):
-            await asyncio.sleep(rng.uniform(*LOAD_BETWEEN_KILLS))
+            await _load_for_a_while(load, rng)
             in_flight_at_kills.append(load.in_flight)
             await asyncio.to_thread(_kill, gateway)
             gateway = await asyncio.to_thread(
                 start_gateway, own_database_url, tmp_path / f"run-{kill}", extra_env=GATEWAY_ENV
             )
             load.base_url = gateway.base_url
-        await asyncio.sleep(rng.uniform(*LOAD_BETWEEN_KILLS))
+        await _load_for_a_while(load, rng)
         load.stopping = True
         await asyncio.gather(*clients)
 

@@ -45,3 +45,15 @@ def test_clocks_and_chaos_exist_only_in_the_sandbox_over_the_emulator() -> None:
     assert Settings(sandbox=True, acquirer="emulator").sandbox_faults
     assert not Settings(sandbox=True, acquirer="bank-connector").sandbox_faults
     assert not Settings(sandbox=False, acquirer="emulator").sandbox_faults
+
+
+def test_the_three_ds_protocol_defaults_to_3ds2_and_takes_3ds1(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ECOMGATE_THREE_DS_PROTOCOL", raising=False)
+    assert config.from_env().policy().three_ds_protocol == "3ds2"
+    monkeypatch.setenv("ECOMGATE_THREE_DS_PROTOCOL", "3DS1")
+    assert config.from_env().policy().three_ds_protocol == "3ds1"
+    monkeypatch.setenv("ECOMGATE_THREE_DS_PROTOCOL", "3ds3")
+    with pytest.raises(ValueError, match="ECOMGATE_THREE_DS_PROTOCOL must be one of 3ds1, 3ds2"):
+        config.from_env()

@@ -166,3 +166,30 @@ def test_a_full_reversal_sends_the_plain_reversed_callback() -> None:
     assert order.status is OrderStatus.REVERSED
     [event] = order.take_events()
     assert (event.operation, event.extra) == ("reversed", {})
+
+
+def test_3ds2_steps_are_claimed_in_their_order_and_a_return_of_another_kind_is_refused() -> None:
+    order = new_order()
+    order.start_attempt(NOW + 1000, "auth-1", CARD)
+    order.enter_acs("acq-ref", step="method", trans_id="trans-1")
+    assert order.at_acs is not None and order.at_acs.three_ds_step == "method"
+    for wrong, key in (
+        (None, "three_ds1_not_awaited"),
+        ("challenge", "three_ds2_challenge_not_awaited"),
+    ):
+        with pytest.raises(WrongState) as refused:
+            order.claim_3ds_return(NOW + 2000, step=wrong)
+        assert refused.value.key == key
+    assert order.status is OrderStatus.ACS  # nothing changed
+    auth = order.claim_3ds_return(NOW + 2000, step="method")
+    assert (order.status, auth.sent_at, auth.three_ds_step) == (
+        OrderStatus.CREATED,
+        NOW + 2000,
+        None,
+    )
+    order.enter_acs(step="challenge", trans_id="trans-1")
+    with pytest.raises(WrongState) as refused:
+        order.claim_3ds_return(NOW + 3000, step="method")
+    assert refused.value.key == "three_ds2_method_not_awaited"
+    order.claim_3ds_return(NOW + 3000, step="challenge")
+    assert order.operations[0].three_ds_trans_id == "trans-1"

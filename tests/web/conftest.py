@@ -1,20 +1,19 @@
-"""In-process fixtures for the web adapters: the real app (``create_app``) on a real SQLite
-file, its lifespan run here, driven through ``httpx.ASGITransport`` — no server, no port, no
-second process.
+"""In-process fixtures for the web adapters: the real app (``create_app``) on a real
+database, its lifespan run here, driven through ``httpx.ASGITransport`` — no server, no
+port, no second process.
 
-The tests here check what the web layer does (parameters, wire shapes, messages, pages,
-3-D Secure over HTTP), which does not depend on the storage engine, so they run once, on
-SQLite.  Storage behaviour is tested on both engines in ``tests/services``; a real
-``ecomgate serve`` on both engines in ``tests/api``.
+The tests here check what a shop sees of the API (parameters, wire shapes, messages, every
+rule of the spec, pages, 3-D Secure over HTTP); they run on both engines, a SQLite file and
+a PostgreSQL database, since a rule that holds on one engine only does not hold.  A real
+``ecomgate serve`` on both engines is in ``tests/api``.
 
-One app for the whole session (start-up costs more than a test); every test gets a fresh
+One app per engine for the whole session (start-up costs more than a test); every test gets a fresh
 merchant (``merchant`` from ``tests/conftest.py``), so tests never see each other's orders.
 Merchants are made through the app's own ``Services``: one SQLite connection for both.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -23,10 +22,11 @@ from starlette.applications import Starlette
 
 from ecomgate.config import Settings
 from ecomgate.services.context import Services
-from ecomgate.storage import migrate
+from ecomgate.testing.postgres import drop_pg_database
 from ecomgate.testing.processes import TEST_VAULT_KEYS
 from ecomgate.web.app import create_app
 
+from ..conftest import fresh_database
 from ..support import TEST_SECRET, Api, MerchantCredentials, ShiftableClock
 
 PUBLIC_URL = "http://gateway.test"
@@ -34,11 +34,13 @@ SANDBOX_TOKEN = "web-sandbox-token"
 
 
 @pytest.fixture(scope="session")
-def web_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The in-process app's SQLite file, migrated as ``ecomgate serve`` would."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('web')}/ecomgate-{uuid.uuid4().hex[:8]}.db"
-    migrate.upgrade(url)
-    return url
+def web_database_url(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The in-process app's database, migrated as ``ecomgate serve`` would: a SQLite file,
+    then a PostgreSQL database (every rule of the API holds on both engines)."""
+    url = fresh_database(engine, str(tmp_path_factory.mktemp(f"web-{engine}")))
+    yield url
+    if engine == "postgresql":
+        drop_pg_database(url)
 
 
 @pytest.fixture(scope="session")

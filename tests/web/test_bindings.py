@@ -223,7 +223,7 @@ async def test_auto_payment_order_is_charged_without_cvc(shop: Api) -> None:
     assert (await shop.status(order["orderId"]))["orderStatus"] == 2
 
 
-async def test_customer_initiated_payment_with_a_3ds_card_goes_to_the_acs(shop: Api) -> None:
+async def test_customer_initiated_payment_with_a_3ds_card_starts_3ds2(shop: Api) -> None:
     client = f"client-{uuid.uuid4().hex[:8]}"
     created = await shop.call(
         "createBindingNoPayment",
@@ -243,8 +243,9 @@ async def test_customer_initiated_payment_with_a_3ds_card_goes_to_the_acs(shop: 
         "paymentOrderBinding", mdOrder=order["orderId"], bindingId=created["bindingId"], cvc="123"
     )
     assert body["errorCode"] == "0", body
-    assert {"acsUrl", "paReq", "termUrl"} <= set(body)
-    assert body["is3DSVer2"] is False
+    # the card speaks 3-D Secure 2 (the gateway's default): the method step comes first
+    assert {"threeDSServerTransId", "threeDSMethodURL"} <= set(body)
+    assert body["is3DSVer2"] is True
     assert (await shop.status(order["orderId"]))["orderStatus"] == 5
     # merchant-initiated skips 3-D Secure
     order = await shop.register(clientId=client)
@@ -401,9 +402,7 @@ async def test_add_params_joins_merchant_order_params(shop: Api) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "method", ["recurrentPayment", "installmentPayment", "finish3dsVer2Payment", "3ds/continue"]
-)
+@pytest.mark.parametrize("method", ["recurrentPayment", "installmentPayment"])
 async def test_unserved_spec_methods_answer_200_with_an_error_code(shop: Api, method: str) -> None:
     body = await shop.call(method, language="en")
     assert_error(body, "7", "method_not_served", method=f"{method}.do")

@@ -54,7 +54,6 @@ APPROVED_CARDS = [
     # pan, cvc, paymentSystem, eci
     ("4563960122001999", "347", "VISA", "07"),
     ("639002000000000003", "123", "MAESTRO", "00"),
-    ("4000001111111118", "123", "VISA", "06"),  # 3-DS2 attempt: approved without a challenge
     ("4444555511113333", "123", "VISA", "07"),
     ("4242424242424242", "123", "VISA", "07"),  # not in the table, Luhn-valid: approved
     ("5105105105105100", "123", "MASTERCARD", "00"),
@@ -67,7 +66,7 @@ DECLINED_CARDS = [
     ("4444444444444422", "123", 904, True),
     ("4444444411111111", "123", 5, True),
     ("4444444499999999", "123", 151017, False),  # 3-D Secure stage failed
-    ("5168494895055780", "123", 341016, False),
+    # 4000 0011 1111 1118 and 5168 4948 9505 5780 speak 3-D Secure 2: test_three_ds2.py
     ("4000001111111126", "123", 5, True),
     ("4444555511113333", "999", 71015, True),  # the right card with a wrong CVC
     ("4111111111111112", "123", 71015, False),  # not Luhn-valid

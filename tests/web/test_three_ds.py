@@ -1,7 +1,11 @@
-"""3-D Secure over HTTP without a browser (spec §3.9): paymentorder.do sends the buyer to
+"""3-D Secure 1 over HTTP without a browser (spec §3.9): paymentorder.do sends the buyer to
 the emulated ACS, the ACS page's forms are submitted as a browser would submit them, and
 finish3ds.do (the TermUrl) authorises the order and redirects to the shop.  In-process:
-the gateway's own ACS pages are served by the same app."""
+the gateway's own ACS pages are served by the same app.
+
+The merchant's ``three_ds_protocol`` is ``3ds1``, so the cards enrolled in both versions
+(4111 1111 1111 1111, 5555 5555 5555 5599) speak 3-D Secure 1 here; 3-D Secure 2 is
+``test_three_ds2.py``."""
 
 from __future__ import annotations
 
@@ -23,11 +27,19 @@ from ..api.paying import (
     pay,
     through_acs,
 )
-from ..support import Api, assert_error, make_merchant
+from ..support import Api, MerchantCredentials, assert_error, make_merchant
 
 RETURN_URL = "https://shop.example/ok"
 FAIL_URL = "https://shop.example/fail"
 PASSWORD = "12345678"
+
+
+@pytest.fixture
+async def merchant(services: Services) -> MerchantCredentials:
+    """A fresh merchant whose emulated issuers speak 3-D Secure 1."""
+    return await make_merchant(
+        services, settings=MerchantSettings(language="en", three_ds_protocol="3ds1")
+    )
 
 
 @pytest.fixture
@@ -95,7 +107,10 @@ async def test_the_right_acs_password_pays_the_order_and_returns_to_the_shop(
     status = await api.status(order_id)
     assert (status["orderStatus"], status["actionCode"]) == (2, 0)
     assert status["paymentAmountInfo"]["depositedAmount"] == 2000
-    assert status["cardAuthInfo"]["secureAuthInfo"] == {"eci": eci}
+    secure = status["cardAuthInfo"]["secureAuthInfo"]
+    assert (secure["eci"], secure["threeDSProtocolVersion"]) == (eci, "1.0.2")
+    three_ds = secure["threeDSInfo"]
+    assert (len(three_ds["cavv"]), len(three_ds["xid"]), three_ds["transStatus"]) == (28, 28, "Y")
     assert len(status["cardAuthInfo"]["approvalCode"]) == 6
     assert len(status["authRefNum"]) == 12
     assert len(approved_authorizations(await ledger(services, order_id))) == 1
@@ -273,7 +288,7 @@ async def test_two_concurrent_acs_returns_authorise_the_order_once(
 async def test_a_failed_3ds_with_attempts_left_returns_to_the_card_form(
     services: Services, browser: httpx.AsyncClient
 ) -> None:
-    settings = MerchantSettings(language="en", max_attempts=2)
+    settings = MerchantSettings(language="en", max_attempts=2, three_ds_protocol="3ds1")
     api = Api(browser, await make_merchant(services, settings=settings))
     try:
         registered = await api.register(language="en", returnUrl=RETURN_URL, failUrl=FAIL_URL)

@@ -1,9 +1,11 @@
-"""The in-process app's SQLite file (database and WAL) holds no clear test card number
+"""The in-process app's database (the SQLite file and its WAL, or a ``pg_dump`` of the
+PostgreSQL database) holds no clear test card number
 after the web tests that ran before this one (every binding method, the page's saved
 cards, card payments with every test card) and a stored card of its own."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 
 from ecomgate.services.context import Services
@@ -27,8 +29,15 @@ async def test_the_web_database_holds_no_clear_pan(
         TEXT="TEST CARDHOLDER",
     )
     assert paid["bindingId"], paid
-    path = sqlite_path(web_database_url)
-    data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+    data = _database_bytes(web_database_url)
     assert b"456396**1999" in data  # masked numbers are there: the scan reads real data
     leaked = [pan for pan in PANS if pan.encode() in data]
     assert leaked == [], f"clear card numbers in the web database: {leaked}"
+
+
+def _database_bytes(url: str) -> bytes:
+    if url.startswith("sqlite:///"):
+        path = sqlite_path(url)
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*") if p.is_file())
+    dump = subprocess.run(["pg_dump", "--data-only", url], capture_output=True, check=True)
+    return dump.stdout

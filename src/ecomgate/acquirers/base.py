@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ecomgate.domain.cards import mask_pan
-from ecomgate.domain.operations import OperationKind
+from ecomgate.domain.merchant import THREE_DS1, THREE_DS2, THREE_DS_PROTOCOLS
+from ecomgate.domain.operations import OperationKind, SecureAuth
+
+__all__ = ["THREE_DS1", "THREE_DS2", "THREE_DS_PROTOCOLS"]  # with the types below
 
 
 class Outcome(enum.Enum):
@@ -78,6 +81,11 @@ class AuthorizationRequest:
     merchant_name: str = ""
     #: the MD of 3-D Secure, chosen by the gateway; the ACS posts it back unchanged
     md: str = ""
+    #: the protocol a card enrolled in both 3-D Secure versions is authenticated with
+    #: (``THREE_DS1`` / ``THREE_DS2``: the merchant's setting or the gateway's default)
+    three_ds_protocol: str = THREE_DS2
+    #: 3-D Secure 2: where the ACS posts the cardholder back with the CRes
+    notification_url: str = ""
     #: the gateway's id of this attempt: the idempotency key of the authorization
     operation_id: str = field(kw_only=True)
 
@@ -92,6 +100,26 @@ class ThreeDSChallenge:
 
 
 @dataclass(frozen=True)
+class ThreeDS2Method:
+    """3-D Secure 2, first step: the browser posts ``threeDSMethodData`` to ``method_url``
+    (in a hidden frame), then the gateway continues (``ThreeDS2Continuation``)."""
+
+    server_trans_id: str  # threeDSServerTransId
+    method_url: str
+    method_data: str  # base64url JSON: threeDSServerTransID, threeDSMethodNotificationURL
+
+
+@dataclass(frozen=True)
+class ThreeDS2Challenge:
+    """3-D Secure 2 challenge: the browser posts ``creq`` to ``acs_url``; the ACS posts
+    ``cres`` back to the request's ``notification_url``."""
+
+    server_trans_id: str
+    acs_url: str
+    creq: str  # packedCReq
+
+
+@dataclass(frozen=True)
 class AuthorizationResult:
     outcome: Outcome
     action_code: int  # spec §5.4: 0 approved, otherwise the decline reason
@@ -100,15 +128,47 @@ class AuthorizationResult:
     terminal_id: str | None = None
     payment_system: str | None = None  # VISA, MASTERCARD, MIR, MAESTRO, ...
     eci: str | None = None
+    #: CHALLENGE: exactly one of the three says what the buyer's browser does next
     challenge: ThreeDSChallenge | None = None
+    three_ds2_method: ThreeDS2Method | None = None
+    three_ds2_challenge: ThreeDS2Challenge | None = None
+    #: the 3-D Secure result, when the card went through it (approved or declined)
+    secure_auth: SecureAuth | None = None
     message: str = ""  # processor's free text, for logs and the dashboard
     #: the processor's own id of the transaction
     connector_ref: str | None = None
 
+    @property
+    def has_challenge(self) -> bool:
+        return any((self.challenge, self.three_ds2_method, self.three_ds2_challenge))
+
+
+@dataclass(frozen=True)
+class ThreeDS2Continuation:
+    """3-D Secure 2 after the method step (3ds/continue.do): authenticate the cardholder
+    frictionless, or answer with a challenge (``ThreeDS2Challenge``).  Carries what the
+    gateway recorded of the card: never a full card number or a CVC."""
+
+    order_id: str
+    server_trans_id: str
+    masked_pan: str
+    amount: int
+    currency: str
+    two_phase: bool
+    #: the browser finished the 3DS method step (threeDSCompInd Y), or gave up on it (N)
+    method_completed: bool = True
+    merchant_name: str = ""
+    language: str = "en"
+    #: where the ACS posts the cardholder back with the CRes (a challenge)
+    notification_url: str = ""
+    connector_ref: str | None = None
+    operation_id: str = field(kw_only=True)
+
 
 @dataclass(frozen=True)
 class ThreeDSCompletion:
-    """What the ACS posted back to finish3ds.do."""
+    """What the ACS posted back: a PaRes (3-D Secure 1, finish3ds.do) or a CRes (3-D
+    Secure 2, after a challenge)."""
 
     order_id: str
     md: str
@@ -118,6 +178,9 @@ class ThreeDSCompletion:
     two_phase: bool
     #: what the connector answered with the challenge, if anything
     connector_ref: str | None = None
+    #: 3-D Secure 2: the CRes and the transaction it ends (``pa_res`` is empty then)
+    cres: str = ""
+    server_trans_id: str = ""
     #: the authorization attempt being finished (idempotency key)
     operation_id: str = field(kw_only=True)
 
@@ -210,6 +273,8 @@ class Acquirer(Protocol):
     terminal_id: str
 
     async def authorize(self, request: AuthorizationRequest) -> AuthorizationResult: ...
+
+    async def continue_3ds2(self, request: ThreeDS2Continuation) -> AuthorizationResult: ...
 
     async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult: ...
 

@@ -24,6 +24,7 @@ from .base import (
     Outcome,
     SyncRequest,
     SyncResult,
+    ThreeDS2Continuation,
     ThreeDSCompletion,
 )
 
@@ -64,6 +65,12 @@ class ChaosAcquirer:
         if code is not None:
             return AuthorizationResult(Outcome.DECLINED, code, message="sandbox chaos")
         return await self.inner.authorize(request)
+
+    async def continue_3ds2(self, request: ThreeDS2Continuation) -> AuthorizationResult:
+        code = await self._decline(request.order_id)
+        if code is not None:
+            return AuthorizationResult(Outcome.DECLINED, code, message="sandbox chaos")
+        return await self.inner.continue_3ds2(request)
 
     async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult:
         code = await self._decline(completion.order_id)

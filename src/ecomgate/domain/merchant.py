@@ -31,6 +31,11 @@ class Permission(enum.StrEnum):
     FEE_INPUT = "fee-input"
 
 
+#: the 3-D Secure versions an issuer may speak for a card enrolled in both
+THREE_DS1 = "3ds1"
+THREE_DS2 = "3ds2"
+THREE_DS_PROTOCOLS = (THREE_DS1, THREE_DS2)
+
 #: what ``ecomgate merchant create`` grants unless told otherwise
 DEFAULT_PERMISSIONS = frozenset(
     {Permission.DEPOSIT, Permission.PARTIAL_DEPOSIT, Permission.REVERSE, Permission.REFUND}
@@ -69,6 +74,15 @@ class MerchantSettings:
     callback_params: str = ""
     #: after the gateway's retries, keep trying on the longer tail schedule
     callback_extended_retries: bool = False
+    #: an operator disabled the merchant: its API credentials and its back-office users
+    #: are refused (within the credential cache's lifetime, ``ECOMGATE_AUTH_CACHE_SECONDS``)
+    disabled: bool = False
+    #: the 3-D Secure version the emulated issuer speaks for cards enrolled in both
+    #: (``3ds1``, ``3ds2``); "" = the gateway's default (``ECOMGATE_THREE_DS_PROTOCOL``)
+    three_ds_protocol: str = ""
+
+    def protocol(self, gateway_default: str) -> str:
+        return self.three_ds_protocol or gateway_default
 
     def to_dict(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

@@ -25,6 +25,40 @@ class OperationState(enum.StrEnum):
     DECLINED = "declined"
 
 
+@dataclass(frozen=True)
+class SecureAuth:
+    """What 3-D Secure established for an authorization (``secureAuthInfo``, spec §3.3).
+
+    ``version``: the protocol spoken ("1.0.2" or "2.2.0"); ``trans_status``: the issuer's
+    verdict (Y authenticated, A attempt, N failed, U could not authenticate); ``cavv`` the
+    authentication value; ``xid`` the 3DS1 transaction id; ``ds_trans_id`` the 3DS2
+    directory server's, ``server_trans_id`` the 3DS server's (threeDSServerTransId)."""
+
+    version: str
+    trans_status: str = ""
+    cavv: str = ""
+    xid: str = ""
+    ds_trans_id: str = ""
+    server_trans_id: str = ""
+
+    @property
+    def is_3ds2(self) -> bool:
+        return self.version.startswith("2")
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if getattr(self, k)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> SecureAuth:
+        return cls(**{k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+#: the 3-D Secure 2 steps an authorization waits in while the order is at the ACS (status
+#: 5); None there means 3-D Secure 1 (the ACS posts a PaRes)
+THREE_DS2_METHOD = "method"  # the 3DS method step: 3ds/continue.do comes next
+THREE_DS2_CHALLENGE = "challenge"  # the buyer is at the challenge page: a CRes comes next
+
+
 @dataclass
 class Operation:
     id: str
@@ -45,6 +79,12 @@ class Operation:
     eci: str | None = None
     #: authorizations: the buyer went through the issuer's 3-D Secure page first
     three_ds: bool = False
+    #: authorizations at the ACS: the 3-D Secure 2 step awaited (``THREE_DS2_*``), and the
+    #: 3DS server's transaction id (threeDSServerTransId) finish3dsVer2Payment.do names
+    three_ds_step: str | None = None
+    three_ds_trans_id: str | None = None
+    #: authorizations: the 3-D Secure result (secureAuthInfo), once answered
+    secure_auth: SecureAuth | None = None
     #: when the acquirer was last asked (None while nobody is asking it, e.g. at the ACS);
     #: an unknown answer is looked up (``sync``) from here on
     sent_at: int | None = None

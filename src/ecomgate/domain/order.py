@@ -17,7 +17,16 @@ from .codes import OrderStatus
 from .errors import AttemptsExhausted, InvalidParameter, OperationForbidden, WrongState
 from .events import BindingEvent, Event, OrderEvent
 from .money import CURRENCIES
-from .operations import Operation, OperationKind, OperationState, Totals, totals
+from .operations import (
+    THREE_DS2_CHALLENGE,
+    THREE_DS2_METHOD,
+    Operation,
+    OperationKind,
+    OperationState,
+    SecureAuth,
+    Totals,
+    totals,
+)
 
 #: action codes of attempts the gateway closed itself, without the acquirer's answer
 _CLOSED_BY_THE_GATEWAY = (codes.ORDER_EXPIRED, codes.DECLINED_BY_MERCHANT)
@@ -174,6 +183,15 @@ class Order:
         return (auth.eci or "") if auth else ""
 
     @property
+    def secure_auth(self) -> tuple[str, SecureAuth] | None:
+        """The ECI and 3-D Secure result of the latest answered authorization, if it went
+        through 3-D Secure (approved or not: a failed authentication is reported too)."""
+        auth = self.authorization
+        if auth is None or auth.secure_auth is None:
+            return None
+        return auth.eci or "", auth.secure_auth
+
+    @property
     def terminal_id(self) -> str:
         for op in reversed(self.operations):
             if op.kind is OperationKind.AUTHORIZATION and op.terminal_id:
@@ -273,26 +291,56 @@ class Order:
         self.operations.append(op)
         return op
 
-    def enter_acs(self, connector_ref: str | None = None) -> None:
+    def enter_acs(
+        self,
+        connector_ref: str | None = None,
+        *,
+        step: str | None = None,
+        trans_id: str | None = None,
+    ) -> None:
         """The card is enrolled; the buyer is at the issuer's 3-D Secure page (status 5).
-        Nobody is asking the acquirer meanwhile: the buyer, not it, owes the next step."""
+        Nobody is asking the acquirer meanwhile: the buyer, not it, owes the next step.
+        ``step``: None for 3-D Secure 1 (a PaRes comes back), else the 3-D Secure 2 step
+        awaited (``THREE_DS2_METHOD``, ``THREE_DS2_CHALLENGE``), with the 3DS server's
+        ``trans_id``."""
         auth = self._pending(OperationKind.AUTHORIZATION)
         if auth is None or self.status is not OrderStatus.CREATED:
             raise WrongState("no_payment_in_progress")
         auth.three_ds = True
         auth.sent_at = None
+        auth.three_ds_step = step
+        if trans_id:
+            auth.three_ds_trans_id = trans_id
         if connector_ref:
             auth.connector_ref = connector_ref
         self.status = OrderStatus.ACS
 
-    def claim_3ds_return(self, now: int) -> Operation:
-        """The ACS sent the buyer back: the authorization goes to the acquirer again (status
-        0, authorizing), so that a second concurrent return cannot finish it too."""
+    @property
+    def at_acs(self) -> Operation | None:
+        """The authorization waiting for the buyer at the ACS (status 5), if one: its
+        ``three_ds_step`` says which 3-D Secure step (None: 3DS1)."""
+        if self.status is not OrderStatus.ACS:
+            return None
+        return self._pending(OperationKind.AUTHORIZATION)
+
+    def claim_3ds_return(self, now: int, step: str | None = None) -> Operation:
+        """The ACS sent the buyer back (or, 3-D Secure 2, the method step is over): the
+        authorization goes to the acquirer again (status 0, authorizing), so that a second
+        concurrent return cannot finish it too.  ``step`` is what the caller brings back
+        (None: a 3DS1 PaRes); an order waiting for another step is refused."""
         auth = self._pending(OperationKind.AUTHORIZATION)
         if self.status is not OrderStatus.ACS or auth is None:
             raise WrongState("no_payment_in_progress")
+        if auth.three_ds_step != step:
+            key = {
+                None: "three_ds1_not_awaited",
+                THREE_DS2_METHOD: "three_ds2_method_not_awaited",
+                THREE_DS2_CHALLENGE: "three_ds2_challenge_not_awaited",
+            }.get(step, "wrong_state")
+            raise WrongState(key)
         self.status = OrderStatus.CREATED
         auth.sent_at = now
+        auth.three_ds_step = None
         return auth
 
     def authorization_unknown(self) -> None:
@@ -319,11 +367,13 @@ class Order:
         terminal_id: str,
         eci: str = "",
         connector_ref: str | None = None,
+        secure_auth: SecureAuth | None = None,
     ) -> None:
         auth = self._pending(OperationKind.AUTHORIZATION)
         if auth is None:
             raise WrongState("no_payment_in_progress")
         auth.state = OperationState.APPROVED
+        auth.secure_auth = secure_auth
         auth.action_code = codes.APPROVED
         auth.approval_code = approval_code
         auth.reference_number = auth_ref_num
@@ -380,13 +430,19 @@ class Order:
         terminal_id: str = "",
         auth_ref_num: str = "",
         connector_ref: str | None = None,
+        *,
+        eci: str = "",
+        secure_auth: SecureAuth | None = None,
     ) -> None:
         """A declined attempt: the order stays payable while attempts remain (spec §2.5).
-        ``auth_ref_num``: the RRN of an issuer's decline (none for card-data or 3-DS ones)."""
+        ``auth_ref_num``: the RRN of an issuer's decline (none for card-data or 3-DS ones);
+        ``secure_auth``: a failed 3-D Secure authentication's result, reported too."""
         auth = self._pending(OperationKind.AUTHORIZATION)
         if auth is None:
             raise WrongState("no_payment_in_progress")
         auth.state = OperationState.DECLINED
+        auth.secure_auth = secure_auth
+        auth.eci = eci or None
         auth.action_code = action_code
         auth.reference_number = auth_ref_num or None
         auth.terminal_id = terminal_id or None

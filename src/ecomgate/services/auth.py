@@ -76,7 +76,7 @@ class Authenticator:
     async def _verify_password(self, key: bytes, login: str, password: str) -> Merchant:
         async with self.store.transaction() as repos:
             merchant = await repos.merchants.get_by_login(login)
-        if merchant is None:
+        if merchant is None or merchant.settings.disabled:
             raise AccessDenied()
         # the slow hash runs off the event loop
         ok = await asyncio.to_thread(verify_password, password, merchant.password_hash)
@@ -92,7 +92,7 @@ class Authenticator:
             return merchant
         async with self.store.transaction() as repos:
             merchant = await repos.merchants.get_by_token_hash(token_hash(token))
-        if merchant is None:
+        if merchant is None or merchant.settings.disabled:
             raise AccessDenied()
         self._remember(key, merchant)
         return merchant
@@ -105,6 +105,6 @@ class Authenticator:
             raise AccessDenied()
         async with self.store.transaction() as repos:
             other = await repos.merchants.get_by_login(merchant_login)
-        if other is None:
+        if other is None or other.settings.disabled:
             raise AccessDenied("unknown_merchant_login")
         return other

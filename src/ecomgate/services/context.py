@@ -27,6 +27,9 @@ class Policy:
     reconcile_after_ms: int = 60_000
     #: ... and declined (its money released) when still unknown this long after sending
     reconcile_deadline_ms: int = 900_000
+    #: the 3-D Secure version the emulated issuer speaks for cards enrolled in both, unless
+    #: the merchant's ``three_ds_protocol`` says otherwise (``ECOMGATE_THREE_DS_PROTOCOL``)
+    three_ds_protocol: str = "3ds2"
 
 
 @dataclass

@@ -9,7 +9,13 @@ from typing import Any
 from ecomgate.domain import callbacks as catalogue
 from ecomgate.domain import ids
 from ecomgate.domain.errors import GatewayError
-from ecomgate.domain.merchant import DEFAULT_PERMISSIONS, Merchant, MerchantSettings, Permission
+from ecomgate.domain.merchant import (
+    DEFAULT_PERMISSIONS,
+    THREE_DS_PROTOCOLS,
+    Merchant,
+    MerchantSettings,
+    Permission,
+)
 
 from .context import Services
 from .credentials import hash_password, new_token, token_hash
@@ -51,6 +57,10 @@ def _checked_settings(changes: dict[str, Any]) -> dict[str, Any]:
             typed[name] = str(value)
     if "callback_method" in typed:
         typed["callback_method"] = typed["callback_method"].upper()
+    if "three_ds_protocol" in typed:
+        typed["three_ds_protocol"] = typed["three_ds_protocol"].strip().lower()
+        if typed["three_ds_protocol"] not in ("", *THREE_DS_PROTOCOLS):
+            raise MerchantError("bad_three_ds_protocol", known=", ".join(THREE_DS_PROTOCOLS))
     problem = catalogue.check_settings(typed)
     if problem is not None:
         known = (
@@ -117,6 +127,15 @@ async def issue_token(services: Services, login: str) -> str:
             raise MerchantError("unknown_merchant", login=login)
         await repos.merchants.update(replace(merchant, token_hash=token_hash(token)))
     return token
+
+
+async def revoke_token(services: Services, login: str) -> None:
+    """The merchant's static token stops working (passwords still do)."""
+    async with services.uow.transaction() as repos:
+        merchant = await repos.merchants.get_by_login(login)
+        if merchant is None:
+            raise MerchantError("unknown_merchant", login=login)
+        await repos.merchants.update(replace(merchant, token_hash=None))
 
 
 async def update_merchant(

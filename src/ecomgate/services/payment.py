@@ -1,5 +1,7 @@
 """Paying an order with a card: the page's processform.do, the server-to-server
-paymentorder.do, and the 3-D Secure return (finish3ds.do) share this one path.
+paymentorder.do, and the 3-D Secure steps share this one path: the 3DS1 return
+(finish3ds.do), and 3DS2's continuation after the method step (3ds/continue.do) and its
+return after a challenge (the CRes at finish3dsVer2.do, or finish3dsVer2Payment.do).
 
 Exactly one authorization per order: the first unit of work locks the order and records a
 PENDING authorization; a second submission (double click, two tabs, a replayed form) finds
@@ -20,15 +22,23 @@ from ecomgate.acquirers.base import (
     AuthorizationResult,
     CardData,
     Outcome,
+    ThreeDS2Challenge,
+    ThreeDS2Continuation,
+    ThreeDS2Method,
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
 from ecomgate.domain import cards, ids
 from ecomgate.domain.bindings import BindingNotFound
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound
+from ecomgate.domain.errors import GatewayError, InvalidParameter, OrderNotFound, WrongState
 from ecomgate.domain.merchant import Merchant, Permission
-from ecomgate.domain.operations import OperationState
+from ecomgate.domain.operations import (
+    THREE_DS2_CHALLENGE,
+    THREE_DS2_METHOD,
+    OperationKind,
+    OperationState,
+)
 from ecomgate.domain.order import CardSnapshot, Order
 
 from . import bindings
@@ -99,6 +109,9 @@ class PaymentResult:
     redirect_url: str = ""
     challenge: ThreeDSChallenge | None = None
     term_url: str = ""
+    #: 3-D Secure 2 (Next.ACS): the method step, or the challenge
+    three_ds2_method: ThreeDS2Method | None = None
+    three_ds2_challenge: ThreeDS2Challenge | None = None
     #: payment attempts the buyer still has (RETRY)
     attempts_left: int = 0
 
@@ -121,15 +134,21 @@ def _next_step(
     services: Services,
     order: Order,
     owner: Merchant,
-    challenge: ThreeDSChallenge | None = None,
+    answer: AuthorizationResult | None = None,
     language: str = "",
 ) -> PaymentResult:
-    """Where the buyer goes, by the order's state: the issuer's 3-D Secure page (a fresh
-    challenge), back to the payment page while the order is unpaid (declined with attempts
-    left, or its answer still unknown: the page shows which), else back to the shop."""
-    if order.status is OrderStatus.ACS and challenge is not None:
+    """Where the buyer goes, by the order's state: the issuer's 3-D Secure step (a fresh
+    challenge or 3DS2 method step in ``answer``), back to the payment page while the order
+    is unpaid (declined with attempts left, or its answer still unknown: the page shows
+    which), else back to the shop."""
+    if order.status is OrderStatus.ACS and answer is not None and answer.has_challenge:
         return PaymentResult(
-            order, Next.ACS, challenge=challenge, term_url=services.links.term_url(language)
+            order,
+            Next.ACS,
+            challenge=answer.challenge,
+            term_url=services.links.term_url(language),
+            three_ds2_method=answer.three_ds2_method,
+            three_ds2_challenge=answer.three_ds2_challenge,
         )
     if order.status in (OrderStatus.CREATED, OrderStatus.ACS):
         return _to_page(
@@ -208,6 +227,8 @@ async def _authorize(
         language=lang,
         # spec §3.9: the browser posts MD = orderId to the ACS
         md=order.id,
+        three_ds_protocol=owner.settings.protocol(services.policy.three_ds_protocol),
+        notification_url=services.links.three_ds2_return_url(lang, order.id),
     )
     result = await services.processing.authorize(request)
     return await _record(services, order.id, auth_id, owner, result, lang)
@@ -310,7 +331,7 @@ async def _record(
             late_answer(order.id, auth.id, auth.state, result.outcome)
         # a card stashed by this payment becomes a binding once it is approved
         await bindings.confirm_for_order(scope, services.vault, now)
-    return _next_step(services, order, owner, result.challenge, language)
+    return _next_step(services, order, owner, result, language)
 
 
 def late_answer(order_id: str, op_id: str, recorded: OperationState, late: Outcome) -> None:
@@ -337,6 +358,18 @@ def apply_answer(order: Order, result: AuthorizationResult, max_attempts: int, n
     if result.outcome is Outcome.CHALLENGE and result.challenge is not None:
         order.enter_acs(result.connector_ref)
         return
+    if result.outcome is Outcome.CHALLENGE and result.three_ds2_method is not None:
+        method = result.three_ds2_method
+        order.enter_acs(
+            result.connector_ref, step=THREE_DS2_METHOD, trans_id=method.server_trans_id
+        )
+        return
+    if result.outcome is Outcome.CHALLENGE and result.three_ds2_challenge is not None:
+        challenge = result.three_ds2_challenge
+        order.enter_acs(
+            result.connector_ref, step=THREE_DS2_CHALLENGE, trans_id=challenge.server_trans_id
+        )
+        return
     order.update_payment_system(result.payment_system)
     if result.outcome is Outcome.APPROVED:
         order.authorization_approved(
@@ -347,6 +380,7 @@ def apply_answer(order: Order, result: AuthorizationResult, max_attempts: int, n
             terminal_id=result.terminal_id or "",
             eci=result.eci or "",
             connector_ref=result.connector_ref,
+            secure_auth=result.secure_auth,
         )
     elif result.outcome is Outcome.DECLINED:
         order.authorization_declined(
@@ -356,6 +390,8 @@ def apply_answer(order: Order, result: AuthorizationResult, max_attempts: int, n
             terminal_id=result.terminal_id or "",
             auth_ref_num=result.auth_ref_num or "",
             connector_ref=result.connector_ref,
+            eci=result.eci or "",
+            secure_auth=result.secure_auth,
         )
     else:  # unknown: never success; the reconciler will learn the outcome
         order.authorization_unknown()
@@ -389,3 +425,107 @@ async def finish_3ds(
         )
     )
     return await _record(services, order.id, auth.id, owner, result, lang)
+
+
+async def continue_3ds2(
+    services: Services,
+    order_id: str,
+    *,
+    method_completed: bool = True,
+    language: str | None = None,
+) -> PaymentResult:
+    """3ds/continue.do: the 3DS method step is over; the issuer authenticates the buyer
+    frictionless (the payment ends here) or asks for a challenge.  A replayed or late call
+    on an order that moved on is answered with where it stands, never authorised twice."""
+    async with services.uow.order(OrderRef(order_id=order_id)) as scope:
+        order, owner = scope.order, scope.owner
+        if order.status is not OrderStatus.ACS:
+            if not _went_through_3ds2(order):
+                raise WrongState("order_not_in_3ds2")
+            return _next_step(services, order, owner)
+        auth = order.claim_3ds_return(services.clock.now_ms(), step=THREE_DS2_METHOD)
+        card = order.card
+    lang = language or order.language
+    result = await services.processing.continue_3ds2(
+        ThreeDS2Continuation(
+            order_id=order.id,
+            operation_id=auth.id,
+            server_trans_id=auth.three_ds_trans_id or "",
+            masked_pan=card.masked_pan if card else "",
+            amount=order.amount,
+            currency=order.currency,
+            two_phase=order.two_phase,
+            method_completed=method_completed,
+            merchant_name=owner.name,
+            language=lang,
+            notification_url=services.links.three_ds2_return_url(lang, order.id),
+            connector_ref=auth.connector_ref,
+        )
+    )
+    return await _record(services, order.id, auth.id, owner, result, lang)
+
+
+async def finish_3ds2(
+    services: Services,
+    *,
+    trans_id: str = "",
+    order_id: str = "",
+    cres: str = "",
+    language: str | None = None,
+    merchant: Merchant | None = None,
+) -> PaymentResult:
+    """The end of a 3-D Secure 2 challenge: the ACS posted the CRes (finish3dsVer2.do), or
+    the shop's server asks (finish3dsVer2Payment.do, by threeDSServerTransId and optionally
+    the order).  With a CRes the payment is authorised once; an order already past its
+    challenge is answered with its result; one still waiting for the buyer, or one that
+    never was in 3-D Secure 2, is refused (errorCode 7).  ``merchant``: the caller of
+    finish3dsVer2Payment.do, whose order it must be."""
+    found = ids.normalize_order_id(order_id) if order_id else None
+    if order_id and found is None:
+        raise OrderNotFound()
+    if found is None and trans_id:
+        async with services.uow.transaction() as repos:
+            found = await repos.orders.order_id_of_three_ds_trans(trans_id)
+    if found is None:
+        raise OrderNotFound()
+    async with services.uow.order(OrderRef(order_id=found), merchant=merchant) as scope:
+        order, owner = scope.order, scope.owner
+        if order.status is not OrderStatus.ACS:
+            if not _went_through_3ds2(order, trans_id):
+                raise WrongState("order_not_in_3ds2")
+            return _next_step(services, order, owner)
+        waiting = order.at_acs
+        if waiting is None or waiting.three_ds_step != THREE_DS2_CHALLENGE:
+            raise WrongState("three_ds2_challenge_not_awaited")
+        if trans_id and waiting.three_ds_trans_id != trans_id:
+            raise OrderNotFound()  # the transaction of another attempt, or of nothing
+        if not cres:
+            raise WrongState("three_ds2_challenge_open")
+        auth = order.claim_3ds_return(services.clock.now_ms(), step=THREE_DS2_CHALLENGE)
+    lang = language or order.language
+    result = await services.processing.complete_3ds(
+        ThreeDSCompletion(
+            order_id=order.id,
+            operation_id=auth.id,
+            md=order.id,
+            pa_res="",
+            cres=cres,
+            server_trans_id=auth.three_ds_trans_id or "",
+            amount=order.amount,
+            currency=order.currency,
+            two_phase=order.two_phase,
+            connector_ref=auth.connector_ref,
+        )
+    )
+    return await _record(services, order.id, auth.id, owner, result, lang)
+
+
+def _went_through_3ds2(order: Order, trans_id: str = "") -> bool:
+    """An authorization of the order went through 3-D Secure 2 (transaction ``trans_id``,
+    when given), however it ended: answered, or closed by the order's expiry meanwhile."""
+    return any(
+        op.kind is OperationKind.AUTHORIZATION
+        and op.three_ds_trans_id
+        and (not trans_id or op.three_ds_trans_id == trans_id)
+        for op in order.operations
+    )

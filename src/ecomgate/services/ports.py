@@ -1,7 +1,8 @@
 """What the services need from the outside world, as Protocols.
 
 - ``Store`` opens a transaction over per-aggregate repositories (``Repositories``: orders,
-  merchants, outbox, secrets, bindings; the outbox also keeps each callback's delivery log), implemented for SQLite and PostgreSQL in
+  merchants, outbox, secrets, bindings; the outbox also keeps each callback's delivery log;
+  the back office's users, audit trail and order search), implemented for SQLite and PostgreSQL in
   ``ecomgate.storage``.  Orders and their events are reached only through the unit of work
   (``uow.py``); the authenticator reads merchants with a transaction of its own.
 - ``Links`` builds every URL the gateway hands out; the web layer implements it, so no
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from ecomgate.domain.bindings import Binding
 from ecomgate.domain.chaos import Chaos
+from ecomgate.domain.dashboard_users import DashboardUser
 from ecomgate.domain.errors import GatewayError
 from ecomgate.domain.events import Event
 from ecomgate.domain.merchant import Merchant
@@ -40,6 +42,10 @@ class Links(Protocol):
 
     def form_url(self, order: Order, page: str) -> str:
         """The hosted payment page of ``order`` (spec §3.1 ``formUrl``)."""
+
+    def three_ds2_return_url(self, language: str, order_id: str) -> str:
+        """Where the 3-D Secure 2 ACS posts the buyer back with the CRes (finish3dsVer2.do,
+        naming the order, as a CRes names only its transaction)."""
 
     def term_url(self, language: str) -> str:
         """Where an ACS posts the cardholder back (``finish3ds.do``, spec §3.9)."""
@@ -92,6 +98,9 @@ class OrderRepository(Protocol):
     async def get_by_number(
         self, merchant_id: str, order_number: str, *, for_update: bool = False
     ) -> Order | None: ...
+
+    async def order_id_of_three_ds_trans(self, trans_id: str) -> str | None:
+        """The order whose authorization carries this 3-D Secure 2 threeDSServerTransId."""
 
     async def save(self, order: Order) -> None:
         """Write the order's fields and every ledger record (new ones inserted, known ones
@@ -300,6 +309,124 @@ class BindingRepository(Protocol):
     async def count_by_key(self) -> dict[str, int]: ...
 
 
+class DuplicateEmail(Exception):
+    """A back-office user with this email exists already."""
+
+
+@dataclass(frozen=True)
+class DashboardSession:
+    """A signed-in browser: the cookie carries a token, the row its SHA-256 (``id``)."""
+
+    id: str
+    user_id: str
+    csrf_token: str
+    created_at: int
+    expires_at: int
+    ip: str
+    #: an operator's choice of merchant: read-only, or ``acting`` as it (audited)
+    merchant_id: str | None = None
+    acting: bool = False
+
+
+class DashboardUserRepository(Protocol):
+    """The back office's people and their sessions."""
+
+    async def add(self, user: DashboardUser) -> None:
+        """Raises ``DuplicateEmail``."""
+
+    async def update(self, user: DashboardUser) -> None: ...
+    async def get(self, user_id: str) -> DashboardUser | None: ...
+    async def get_by_email(self, email: str, *, for_update: bool = False) -> DashboardUser | None:
+        """``for_update`` locks the row (counting failed sign-ins of racing requests)."""
+
+    async def for_merchant(self, merchant_id: str) -> list[DashboardUser]: ...
+    async def add_session(self, session: DashboardSession) -> None: ...
+    async def session(self, session_id: str) -> DashboardSession | None: ...
+    async def update_session(self, session: DashboardSession) -> None: ...
+    async def delete_session(self, session_id: str) -> None: ...
+    async def delete_sessions_of(self, user_id: str) -> None: ...
+    async def prune_sessions(self, now: int) -> None:
+        """Delete the sessions that have expired."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One action taken in the dashboard or the CLI: who, what, when, from where."""
+
+    id: str
+    at: int
+    actor: str
+    #: dashboard | cli
+    channel: str
+    source: str
+    merchant_id: str | None
+    action: str
+    target: str
+    details: dict[str, str]
+
+
+class AuditTrail(Protocol):
+    """Append-only: entries are added and read, never changed or deleted."""
+
+    async def append(self, entry: AuditEntry) -> None: ...
+    async def recent(
+        self, *, merchant_id: str | None = None, before_id: str | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Newest first; ``before_id``: the next page after the one that ended there."""
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What the back office's order list may be narrowed by (all optional)."""
+
+    status: int | None = None
+    created_from: int | None = None
+    #: exclusive
+    created_to: int | None = None
+    order_number: str | None = None
+    order_id: str | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    pan_last4: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderCursor:
+    """Keyset position: the list continues with orders older than this one."""
+
+    created_at: int
+    order_id: str
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One day (UTC) of a merchant's orders in one currency."""
+
+    day_start: int
+    currency: str
+    #: orders approved or paid (statuses 1, 2, 4) and the sum of their amounts
+    paid_orders: int
+    turnover: int
+    #: orders whose payment was declined (status 6 after at least one attempt)
+    declined_orders: int
+
+
+class OrderSearch(Protocol):
+    """The back office's reads over one merchant's orders; never another merchant's."""
+
+    async def page(
+        self, merchant_id: str, where: OrderFilter, after: OrderCursor | None, limit: int
+    ) -> list[Order]:
+        """Newest first (created_at, id), with their ledgers."""
+
+    async def daily(self, merchant_id: str, created_from: int, created_to: int) -> list[DayFigures]:
+        """Per UTC day and currency, days without orders left out."""
+
+    async def bindings(self, merchant_id: str, order_id: str, binding_id: str) -> list[Binding]:
+        """The merchant's bindings created by the order or named by it (paid with)."""
+
+
 class Repositories(Protocol):
     """One database transaction over every repository."""
 
@@ -315,6 +442,12 @@ class Repositories(Protocol):
     def sandbox(self) -> SandboxRepository: ...
     @property
     def bindings(self) -> BindingRepository: ...
+    @property
+    def dashboard_users(self) -> DashboardUserRepository: ...
+    @property
+    def audit(self) -> AuditTrail: ...
+    @property
+    def order_search(self) -> OrderSearch: ...
 
 
 class Store(Protocol):

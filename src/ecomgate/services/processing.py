@@ -33,6 +33,7 @@ from ecomgate.acquirers.base import (
     Outcome,
     SyncRequest,
     SyncResult,
+    ThreeDS2Continuation,
     ThreeDSCompletion,
 )
 from ecomgate.domain import codes
@@ -71,6 +72,20 @@ class Processing:
             "authorize", request.order_id, lambda: self.acquirer.authorize(request)
         )
         return _authorization(result, request.order_id, challenge_allowed=True)
+
+    async def continue_3ds2(self, request: ThreeDS2Continuation) -> AuthorizationResult:
+        """3-D Secure 2 after the method step: frictionless answer, or a challenge."""
+        result = await self._call(
+            "continue_3ds2", request.order_id, lambda: self.acquirer.continue_3ds2(request)
+        )
+        if isinstance(result, AuthorizationResult) and result.outcome is Outcome.CHALLENGE:
+            if result.three_ds2_challenge is None:
+                log.error(
+                    "acquirer sent an unusable 3-D Secure 2 challenge for %s", request.order_id
+                )
+                return AuthorizationResult(Outcome.PENDING, codes.PROCESSING_TIMEOUT)
+            return result
+        return _authorization(result, request.order_id, challenge_allowed=False)
 
     async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult:
         result = await self._call(
@@ -142,7 +157,7 @@ def _authorization(
     if not isinstance(result, AuthorizationResult):
         log.error("acquirer answered %r to the authorization of %s", result, order_id)
         return unknown
-    if result.outcome is Outcome.CHALLENGE and (not challenge_allowed or result.challenge is None):
+    if result.outcome is Outcome.CHALLENGE and (not challenge_allowed or not result.has_challenge):
         log.error("acquirer sent an unusable 3-D Secure challenge for order %s", order_id)
         return unknown
     return result

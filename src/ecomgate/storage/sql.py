@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecomgate.domain import ids
 from ecomgate.domain.bindings import Binding, SealedCard
@@ -21,7 +21,7 @@ from ecomgate.domain.chaos import Chaos
 from ecomgate.domain.codes import OrderStatus
 from ecomgate.domain.events import BindingEvent, Event, OrderEvent
 from ecomgate.domain.merchant import Merchant, MerchantSettings
-from ecomgate.domain.operations import Operation, OperationKind, OperationState
+from ecomgate.domain.operations import Operation, OperationKind, OperationState, SecureAuth
 from ecomgate.domain.order import CardSnapshot, Order
 from ecomgate.services.ports import (
     AttemptOutcome,
@@ -32,6 +32,9 @@ from ecomgate.services.ports import (
     OutboxQuery,
     PendingOperation,
 )
+
+if TYPE_CHECKING:
+    from .dashboard_sql import SqlAuditTrail, SqlDashboardUsers, SqlOrderSearch
 
 Row = Mapping[str, Any]
 
@@ -104,6 +107,8 @@ def order_values(order: Order) -> dict[str, Any]:
         "card": None if card is None else _dumps(card.__dict__),
         "payment_way": order.payment_way,
         "due_at": order.due_at,  # derived in the domain, stored only for the sweeper's index
+        # the back office filters by it (its own index); derived from the masked card
+        "pan_last4": card.masked_pan[-4:] if card is not None else "",
     }
 
 
@@ -161,6 +166,9 @@ def operation_values(op: Operation) -> dict[str, Any]:
         "terminal_id": op.terminal_id,
         "eci": op.eci,
         "three_ds": int(op.three_ds),
+        "three_ds_step": op.three_ds_step,
+        "three_ds_trans_id": op.three_ds_trans_id,
+        "secure_auth": _dumps(op.secure_auth.to_dict()) if op.secure_auth else None,
         "sent_at": op.sent_at,
         "next_sync_at": op.next_sync_at,
         "sync_attempts": op.sync_attempts,
@@ -184,6 +192,11 @@ def operation_from_row(row: Row) -> Operation:
         terminal_id=row["terminal_id"],
         eci=row["eci"],
         three_ds=bool(row["three_ds"]),
+        three_ds_step=row["three_ds_step"],
+        three_ds_trans_id=row["three_ds_trans_id"],
+        secure_auth=SecureAuth.from_dict(json.loads(row["secure_auth"]))
+        if row["secure_auth"]
+        else None,
         sent_at=row["sent_at"],
         next_sync_at=row["next_sync_at"],
         sync_attempts=row["sync_attempts"],
@@ -277,6 +290,11 @@ MERCHANTS = Table(
 _SELECT_OPERATIONS = (
     f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id = $1 ORDER BY created_at, id"
 )
+#: the ledgers of several orders at once (``{marks}``: their placeholders)
+_SELECT_OPERATIONS_OF = (
+    f"SELECT {OPERATIONS.select_list} FROM operations WHERE order_id IN ({{marks}})"
+    " ORDER BY created_at, id"
+)
 
 
 # -- the repositories ------------------------------------------------------------------
@@ -362,6 +380,12 @@ class SqlOrders:
             order_number,
         )
         return await self._load(row)
+
+    async def order_id_of_three_ds_trans(self, trans_id: str) -> str | None:
+        row = await self.db.fetchone(
+            "SELECT order_id FROM operations WHERE three_ds_trans_id = $1", trans_id
+        )
+        return None if row is None else str(row["order_id"])
 
     async def save(self, order: Order) -> None:
         await self.db.execute(ORDERS.update_sql, *ORDERS.update_args(order_values(order)))
@@ -947,9 +971,30 @@ class SqlRepositories:
 
     def __init__(self, db: Executor, dialect: Dialect) -> None:
         self.db = db
+        self.dialect = dialect
         self.orders = SqlOrders(db, dialect)
         self.merchants = SqlMerchants(db)
         self.outbox = SqlOutbox(db, dialect)
         self.secrets = SqlSecrets(db)
         self.sandbox = SqlSandbox(db, dialect)
         self.bindings = SqlBindings(db, dialect)
+
+    # the back office's repositories live in a module of their own, which builds on this
+    # one (so it is imported on first use, not at the top)
+    @cached_property
+    def dashboard_users(self) -> SqlDashboardUsers:
+        from .dashboard_sql import SqlDashboardUsers
+
+        return SqlDashboardUsers(self.db, self.dialect)
+
+    @cached_property
+    def audit(self) -> SqlAuditTrail:
+        from .dashboard_sql import SqlAuditTrail
+
+        return SqlAuditTrail(self.db)
+
+    @cached_property
+    def order_search(self) -> SqlOrderSearch:
+        from .dashboard_sql import SqlOrderSearch
+
+        return SqlOrderSearch(self.db)

@@ -38,18 +38,23 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 860}
 MOBILE = {"width": 360, "height": 760}
 
-GOOD_CARD = "4111 1111 1111 1111"  # 3-D Secure enrolled, approved with the right password
-MASTERCARD = "5555 5555 5555 5599"  # 3-D Secure enrolled, approved; 16 digits and no more
+GOOD_CARD = "4111 1111 1111 1111"  # 3-D Secure 2 frictionless (3DS1 setting: password)
+#: 3-D Secure 2 challenge, one-time code ``ACS_OTP`` (3DS1 setting: password); 16 digits
+MASTERCARD = "5555 5555 5555 5599"
+THREE_DS1_CARD = "4012 0010 3816 6662"  # 3-D Secure 1 only: the password page
 LIMIT_CARD = "4444 4444 4444 6666"  # declined by the issuer: blocked by limit (-20010)
 CVC = "123"
 CARDHOLDER = "TEST CARDHOLDER"
 ACS_PASSWORD = "12345678"
 WRONG_ACS_PASSWORD = "00000000"
+ACS_OTP = "123456"
+WRONG_ACS_OTP = "000000"
 #: December, three years ahead: always in the future, never too far
 EXPIRY = f"12/{(datetime.date.today().year + 3) % 100:02d}"
 
 PAYMENT_PAGE = "**/payment/merchants/*/payment_*.html?mdOrder=*"
 ACS_PAGE = "**/acs/emulator/challenge"
+ACS2_PAGE = "**/acs/emulator/3ds2/challenge"
 
 
 @dataclass
@@ -96,6 +101,21 @@ class Demo:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{count} callback(s) for {order_id}: got {got}")
             time.sleep(0.05)
+
+    def set_merchant_setting(self, name: str, value: str) -> None:
+        """``ecomgate merchant update`` of the demo merchant, on the demo's database (read
+        again by every payment, so it applies at once)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ECOMGATE_")}
+        subprocess.run(
+            [
+                sys.executable, "-m", "ecomgate.cli", "merchant", "update", DEMO_LOGIN,
+                "--set", f"{name}={value}",
+            ],
+            env={**env, "ECOMGATE_DATA_DIR": str(self.log_path.parent)},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -192,6 +212,13 @@ def answer_acs(page: Page, password: str = ACS_PASSWORD) -> None:
     page.click("button[name=action][value=submit]")
 
 
+def answer_challenge(page: Page, code: str = ACS_OTP) -> None:
+    """On the emulator's 3-D Secure 2 challenge page: type the one-time code, submit it."""
+    page.wait_for_url(ACS2_PAGE)
+    page.fill("#otp", code)
+    page.click("button[name=action][value=submit]")
+
+
 def back_at_shop(page: Page, demo: Demo) -> str:
     """Wait for the return to the shop; the verdict element's data-verdict."""
     page.wait_for_url(f"{demo.shop_url}/return?*")
@@ -201,8 +228,8 @@ def back_at_shop(page: Page, demo: Demo) -> str:
 
 
 def pay(page: Page, demo: Demo, *, pan: str = GOOD_CARD) -> str:
-    """Fill the form with a good card, pass 3-D Secure, come back to the shop; the verdict."""
+    """Fill the form with a good card (3-D Secure 2 frictionless: the page runs the method
+    step itself, no issuer's page), come back to the shop; the verdict."""
     fill_card(page, pan)
     press_pay(page)
-    answer_acs(page)
     return back_at_shop(page, demo)

@@ -36,7 +36,7 @@ import pytest
 
 from .buyer import card_fields, pay_sync
 
-DEFAULT_CARD = "4111111111111111"  # approved after 3-D Secure (answered by pay())
+DEFAULT_CARD = "4111111111111111"  # approved after 3-D Secure 2 frictionless (or 3DS1)
 #: a card expiry always in the future
 _EXPIRY_YEAR = str(time.gmtime().tm_year + 3)
 

@@ -24,9 +24,10 @@ from ecomgate.config import Settings
 from ecomgate.services.auth import Authenticator
 from ecomgate.services.context import Services
 
-from .api import bindings, card_payment, lifecycle, orders
+from .api import bindings, card_payment, lifecycle, orders, three_ds2
 from .api.endpoint import Api, json_response
 from .api.params import Context
+from .dashboard import routes as dashboard
 from .payment_page import routes as payment_page
 from .sandbox import routes as sandbox
 
@@ -46,6 +47,7 @@ def build_api() -> Api:
     card_payment.install(api)
     lifecycle.install(api)
     bindings.install(api)
+    three_ds2.install(api)
     return api
 
 
@@ -121,6 +123,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/payment/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Route("/rest/3ds/continue.do", api.bound("3ds/continue"), methods=_ANY),
         Mount("/acs", app=acquirer_pages),
+        # the merchant back office and the operator console (server-rendered pages)
+        *dashboard.routes(),
     ]
     if settings.sandbox:  # test controls exist only in sandbox mode
         routes += sandbox.routes(sandbox_api)

@@ -12,6 +12,8 @@ from ecomgate.domain.order import Order
 
 PAGE_PATH = "/payment/merchants/{page}/{prefix}payment_{lang}.html"
 FINISH_3DS_PATH = "/payment/rest/finish3ds.do"
+#: the 3-D Secure 2 notification URL: the ACS posts the CRes here (a page route)
+FINISH_3DS2_PATH = "/payment/rest/finish3dsVer2.do"
 
 
 def page_prefix(page_view: str) -> str:
@@ -40,6 +42,9 @@ class WebLinks:
 
     def term_url(self, language: str) -> str:
         return f"{self.public_url}{FINISH_3DS_PATH}?lang={language}"
+
+    def three_ds2_return_url(self, language: str, order_id: str) -> str:
+        return f"{self.public_url}{FINISH_3DS2_PATH}?lang={language}&mdOrder={order_id}"
 
     def return_url(self, order: Order, *, success: bool) -> str:
         """Spec §2.6: returnUrl or failUrl (falls back to returnUrl) + orderId and lang."""

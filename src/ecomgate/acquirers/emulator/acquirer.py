@@ -1,7 +1,12 @@
 """``EmulatorAcquirer``: the built-in acquirer that answers by test card (spec §6, §7).
 
 Stateless by design: a 3-D Secure challenge is carried by signed tokens (``tokens.py``), so
-several gateway processes sharing the secret behave as one emulator.
+several gateway processes sharing the secret behave as one emulator.  It speaks 3-D Secure 1
+(PaReq/PaRes, password) or 3-D Secure 2 (method step, then frictionless or a challenge
+with a one-time code, CReq/CRes) per test card, as ``cards_table`` says; for a card
+enrolled in both, the request's ``three_ds_protocol`` chooses.  The 3-D Secure 2 ids
+(threeDSServerTransId, dsTransID) and the CAVV/XID are derived from the operation id with
+the secret, so every process computes the same ones.
 
 Its status inquiry (``sync``) is truthful without remembering anything: every request the
 emulator receives is processed, and its answer is a function of what the request carried.
@@ -16,11 +21,15 @@ with a wrong CVC, whose answer was lost, syncs as its card's usual outcome.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
+import json
 import random
 import string
+import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,14 +42,17 @@ from ecomgate.acquirers.base import (
     Outcome,
     SyncRequest,
     SyncResult,
+    ThreeDS2Challenge,
+    ThreeDS2Continuation,
+    ThreeDS2Method,
     ThreeDSChallenge,
     ThreeDSCompletion,
 )
 from ecomgate.domain import cards
-from ecomgate.domain.operations import OperationKind
+from ecomgate.domain.operations import OperationKind, SecureAuth
 
 from . import tokens
-from .cards_table import ACS_PASSWORD, Scenario, lookup, lookup_masked
+from .cards_table import ACS_OTP, ACS_PASSWORD, Scenario, ThreeDS2, lookup, lookup_masked
 
 #: action codes the emulator answers with (spec §5.4)
 APPROVED = 0
@@ -48,11 +60,16 @@ PAYMENT_STARTED = -9000  # interim code while the buyer is at the ACS
 AUTHENTICATION_FAILED = -2006
 ISSUER_CANNOT_AUTHENTICATE = -2011
 DO_NOT_HONOUR = 5
+THREE_DS2_NEGATIVE = 341016  # 3-D Secure 2 frictionless authentication negative
 EXPIRED_CARD = 101
 WRONG_CARD_DATA = 71015
 
 #: PaRes transStatus -> action code
 _STATUS_CODES = {"Y": APPROVED, "N": AUTHENTICATION_FAILED, "U": ISSUER_CANNOT_AUTHENTICATE}
+
+#: the protocol versions the emulated ACS reports (threeDSProtocolVersion)
+VERSION_1 = "1.0.2"
+VERSION_2 = "2.2.0"
 
 _APPROVAL_ALPHABET = string.ascii_uppercase + string.digits
 _MASTERCARD_ECI = {"MASTERCARD", "MAESTRO"}
@@ -133,6 +150,8 @@ class EmulatorAcquirer:
         if request.skip_3ds and not request.force_3ds and three_ds_stage:
             # FORCE_SSL: the 3-D Secure stage is not run at all, so it cannot fail either
             return self._approved(system, eci_for(system, "none"), "approved without 3-DS", ref)
+        if test_card is not None and test_card.speaks_3ds2(request.three_ds_protocol):
+            return self._method_step(request, system)
         if scenario is Scenario.CHALLENGE:
             return self._challenge(request, pan, system, code)
         if scenario is Scenario.THREE_DS_DECLINE:
@@ -143,8 +162,36 @@ class EmulatorAcquirer:
             return self._approved(system, eci_for(system, "attempt"), "approved, 3-DS attempt", ref)
         return self._approved(system, eci_for(system, "none"), "approved without 3-DS", ref)
 
+    async def continue_3ds2(self, request: ThreeDS2Continuation) -> AuthorizationResult:
+        """3-D Secure 2 after the method step: the issuer's verdict by test card (the
+        masked PAN the gateway recorded), frictionless or a challenge."""
+        await self._pause()
+        ref = _ref(request.operation_id)
+        test_card = lookup_masked(request.masked_pan)
+        system = cards.payment_system(request.masked_pan.replace("*", "0"))
+        outcome = test_card.three_ds2 if test_card else None
+        op_id = request.operation_id
+        if outcome is ThreeDS2.CHALLENGE:
+            return self._challenge_2(request, system)
+        if outcome is ThreeDS2.NEGATIVE:
+            result = self._declined(
+                THREE_DS2_NEGATIVE, system, "3-D Secure 2: authentication negative", ref, rrn=False
+            )
+            return _with(result, eci_for(system, "none"), self._auth_2(op_id, "N"))
+        if outcome is ThreeDS2.ATTEMPT:
+            approved = self._approved(
+                system, eci_for(system, "attempt"), "approved, 3-DS2 attempt", ref
+            )
+            return _with(approved, approved.eci, self._auth_2(op_id, "A"))
+        approved = self._approved(
+            system, eci_for(system, "full"), "approved, 3-DS2 frictionless", ref
+        )
+        return _with(approved, approved.eci, self._auth_2(op_id, "Y"))
+
     async def complete_3ds(self, completion: ThreeDSCompletion) -> AuthorizationResult:
         await self._pause()
+        if completion.cres:
+            return self._complete_challenge_2(completion)
         ref = _ref(completion.operation_id)
         try:
             claims = tokens.verify(self._secret, tokens.PARES, completion.pa_res)
@@ -156,16 +203,19 @@ class EmulatorAcquirer:
         problem = self._pa_res_problem(claims, completion)
         if problem:
             return self._declined(AUTHENTICATION_FAILED, system, problem, ref, rrn=False)
-        status = claims.get("st")
+        status = str(claims.get("st"))
+        secure = self._auth_1(completion.operation_id, status)
         if status == "Y":
-            return self._approved(
+            approved = self._approved(
                 system or cards.UNKNOWN,
                 eci_for(system or "", "full"),
                 "approved, 3-DS authenticated",
                 ref,
             )
-        code = _STATUS_CODES.get(str(status), AUTHENTICATION_FAILED)
-        return self._declined(code, system, f"3-D Secure status {status}", ref, rrn=False)
+            return _with(approved, approved.eci, secure)
+        code = _STATUS_CODES.get(status, AUTHENTICATION_FAILED)
+        declined = self._declined(code, system, f"3-D Secure status {status}", ref, rrn=False)
+        return _with(declined, None, secure)
 
     async def deposit(self, request: OperationRequest) -> OperationResult:
         return await self._operation("deposit", request.operation_id)
@@ -204,8 +254,10 @@ class EmulatorAcquirer:
         if request.skip_3ds and not request.force_3ds and three_ds_stage:
             approved = self._approved(system, eci_for(system, "none"), "sync: approved", ref)
             return _as_sync(approved)
-        if request.three_ds or scenario is Scenario.CHALLENGE:
+        enrolled_3ds2 = test_card is not None and test_card.three_ds2 is not None
+        if request.three_ds or scenario is Scenario.CHALLENGE or enrolled_3ds2:
             # the outcome hung on the buyer's answer at the ACS, which the emulator never saw
+            # (3-D Secure 2: authorize only started it; nothing was authorised)
             return SyncResult(Outcome.DECLINED, AUTHENTICATION_FAILED, found=False)
         code = test_card.action_code if test_card else APPROVED
         if scenario is Scenario.THREE_DS_DECLINE:
@@ -257,6 +309,35 @@ class EmulatorAcquirer:
             },
         )
 
+    def read_creq(self, creq: str) -> dict[str, Any]:
+        """The claims of a genuine, fresh CReq; ``tokens.BadToken`` else."""
+        claims = tokens.verify(self._secret, tokens.CREQ, creq)
+        if not self._fresh(claims):
+            raise tokens.BadToken("CReq expired")
+        return claims
+
+    def answer_challenge(self, creq: str, code: str | None) -> tuple[str, str]:
+        """The CRes for a one-time code typed on the challenge page (``None``: the buyer
+        cancelled), and the URL to post it to.  transStatus Y for ``ACS_OTP``, else N."""
+        claims = self.read_creq(creq)
+        right = code is not None and hmac.compare_digest(
+            code.strip().encode("utf-8"), ACS_OTP.encode("utf-8")
+        )
+        cres = tokens.sign(
+            self._secret,
+            tokens.CRES,
+            {
+                "oid": claims["oid"],
+                "tid": claims["tid"],
+                "st": "Y" if right else "N",
+                "ps": claims.get("ps", ""),
+                "amt": claims.get("amt"),
+                "cur": claims.get("cur"),
+                "iat": self._now_s(),
+            },
+        )
+        return cres, str(claims.get("nurl", ""))
+
     def routes(self) -> list[Any]:
         """The ACS pages, relative to the app's ``/acs`` mount (see ``acs.acs_routes``)."""
         from .acs import acs_routes
@@ -298,6 +379,124 @@ class EmulatorAcquirer:
             message="3-D Secure challenge",
             connector_ref=_ref(request.operation_id),
         )
+
+    def _method_step(self, request: AuthorizationRequest, system: str) -> AuthorizationResult:
+        """3-D Secure 2 begins with the 3DS method step in the buyer's browser."""
+        trans_id = self._derived_uuid("3ds-server-trans", request.operation_id)
+        data = json.dumps(
+            {
+                "threeDSServerTransID": trans_id,
+                "threeDSMethodNotificationURL": request.notification_url,
+            },
+            separators=(",", ":"),
+        )
+        method = ThreeDS2Method(
+            server_trans_id=trans_id,
+            method_url=f"{self.acs_base_url}/acs/emulator/3ds2/method",
+            method_data=base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode("ascii"),
+        )
+        return AuthorizationResult(
+            outcome=Outcome.CHALLENGE,
+            action_code=PAYMENT_STARTED,
+            terminal_id=self.terminal_id,
+            payment_system=system,
+            three_ds2_method=method,
+            message="3-D Secure 2 method step",
+            connector_ref=_ref(request.operation_id),
+        )
+
+    def _challenge_2(self, request: ThreeDS2Continuation, system: str) -> AuthorizationResult:
+        creq = tokens.sign(
+            self._secret,
+            tokens.CREQ,
+            {
+                "oid": request.order_id,
+                "tid": request.server_trans_id,
+                "pan": request.masked_pan,
+                "ps": system,
+                "amt": request.amount,
+                "cur": request.currency,
+                "mer": request.merchant_name,
+                "lang": request.language,
+                "nurl": request.notification_url,
+                "iat": self._now_s(),
+            },
+        )
+        challenge = ThreeDS2Challenge(
+            server_trans_id=request.server_trans_id,
+            acs_url=f"{self.acs_base_url}/acs/emulator/3ds2/challenge",
+            creq=creq,
+        )
+        return AuthorizationResult(
+            outcome=Outcome.CHALLENGE,
+            action_code=PAYMENT_STARTED,
+            terminal_id=self.terminal_id,
+            payment_system=system,
+            three_ds2_challenge=challenge,
+            message="3-D Secure 2 challenge",
+            connector_ref=_ref(request.operation_id),
+        )
+
+    def _complete_challenge_2(self, completion: ThreeDSCompletion) -> AuthorizationResult:
+        ref = _ref(completion.operation_id)
+        try:
+            claims = tokens.verify(self._secret, tokens.CRES, completion.cres)
+        except tokens.BadToken as exc:
+            return self._declined(
+                AUTHENTICATION_FAILED, None, f"CRes rejected: {exc}", ref, rrn=False
+            )
+        system = str(claims.get("ps", "")) or None
+        problem = ""
+        if claims.get("oid") != completion.order_id or (
+            claims.get("tid") != completion.server_trans_id
+        ):
+            problem = "CRes belongs to another transaction"
+        elif claims.get("amt") != completion.amount or claims.get("cur") != completion.currency:
+            problem = "CRes is for another amount"
+        elif not self._fresh(claims):
+            problem = "CRes expired"
+        if problem:
+            return self._declined(AUTHENTICATION_FAILED, system, problem, ref, rrn=False)
+        status = str(claims.get("st"))
+        secure = self._auth_2(completion.operation_id, status)
+        if status == "Y":
+            approved = self._approved(
+                system or cards.UNKNOWN,
+                eci_for(system or "", "full"),
+                "approved, 3-DS2 challenge passed",
+                ref,
+            )
+            return _with(approved, approved.eci, secure)
+        declined = self._declined(
+            AUTHENTICATION_FAILED, system, "3-D Secure 2 challenge failed", ref, rrn=False
+        )
+        return _with(declined, None, secure)
+
+    def _auth_1(self, operation_id: str, status: str) -> SecureAuth:
+        return SecureAuth(
+            version=VERSION_1,
+            trans_status=status,
+            cavv=self._derived_value("cavv", operation_id) if status == "Y" else "",
+            xid=self._derived_value("xid", operation_id),
+        )
+
+    def _auth_2(self, operation_id: str, status: str) -> SecureAuth:
+        return SecureAuth(
+            version=VERSION_2,
+            trans_status=status,
+            cavv=self._derived_value("cavv", operation_id) if status in ("Y", "A") else "",
+            ds_trans_id=self._derived_uuid("3ds-ds-trans", operation_id),
+            server_trans_id=self._derived_uuid("3ds-server-trans", operation_id),
+        )
+
+    def _derived_value(self, purpose: str, operation_id: str) -> str:
+        """20 bytes in base64 (28 characters), the shape of a CAVV or an XID."""
+        digest = hmac.new(self._secret, f"{purpose}\n{operation_id}".encode(), hashlib.sha256)
+        return base64.b64encode(digest.digest()[:20]).decode("ascii")
+
+    def _derived_uuid(self, purpose: str, operation_id: str) -> str:
+        digest = hmac.new(self._secret, f"{purpose}\n{operation_id}".encode(), hashlib.sha256)
+        return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
 
     def _pa_res_problem(self, claims: dict[str, Any], completion: ThreeDSCompletion) -> str:
         if claims.get("oid") != completion.order_id or claims.get("md") != completion.md:
@@ -388,6 +587,11 @@ def _ref(operation_id: str) -> str:
     """The emulator's transaction reference: derived from the gateway's operation id (its
     idempotency key), so a repeated request gets the same one."""
     return f"EMU-{operation_id}"
+
+
+def _with(result: AuthorizationResult, eci: str | None, secure: SecureAuth) -> AuthorizationResult:
+    """``result`` with the 3-D Secure outcome it followed."""
+    return replace(result, eci=eci, secure_auth=secure)
 
 
 def _as_sync(result: AuthorizationResult) -> SyncResult:

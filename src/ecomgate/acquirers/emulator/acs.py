@@ -9,8 +9,17 @@ Flow (3-D Secure 1 style):
 3. that answer is an auto-submitting form that POSTs ``PaRes`` and ``MD`` to ``TermUrl``
    (finish3ds.do), with a visible "Continue" button for browsers without JavaScript.
 
-No state is kept here: the PaReq carries what the page shows, the PaRes what the gateway
-needs to finish (see ``tokens.py``).
+3-D Secure 2 style, under ``/acs/emulator/3ds2/``:
+
+1. ``method``: the 3DS method page the buyer's browser loads in a hidden frame with
+   ``threeDSMethodData`` (nothing to do in an emulator; it only answers a blank page);
+2. ``challenge``: the browser POSTs ``creq`` (packedCReq); the page asks for the one-time
+   code (test code ``123456``) and POSTs it with the ``creq`` to ``authenticate``;
+3. that answer auto-posts ``cres`` to the notification URL the CReq names (the gateway).
+
+No state is kept here: the PaReq/CReq carries what the page shows, the PaRes/CRes what the
+gateway needs to finish (see ``tokens.py``).  Both pages show the merchant, the amount with
+its currency and the masked card, in the order's language (en, ru).
 """
 
 from __future__ import annotations
@@ -60,6 +69,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_title": "Authentication cannot be started",
         "error_text": "The request from the store is invalid or has expired. "
         "Return to the store and try again.",
+        "otp_intro": "We sent a one-time code to the phone number linked to your card. "
+        "Enter it to confirm this purchase.",
+        "otp": "One-time code",
+        "otp_hint": "Test code: 123456",
     },
     "ru": {
         "title": "Подтверждение покупки",
@@ -78,6 +91,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "continue": "Продолжить",
         "error_title": "Аутентификацию нельзя начать",
         "error_text": "Запрос магазина неверен или устарел. Вернитесь в магазин и попробуйте снова.",
+        "otp_intro": "Мы отправили одноразовый код на номер телефона, привязанный к карте. "
+        "Введите его, чтобы подтвердить покупку.",
+        "otp": "Одноразовый код",
+        "otp_hint": "Тестовый код: 123456",
     },
 }
 
@@ -111,7 +128,7 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
             lang,
             brand=BRANDS.get(str(claims.get("ps")), "3-D Secure"),
             masked_pan=_spaced_mask(str(claims.get("pan", ""))),
-            amount=_amount(claims.get("amt"), str(claims.get("cur", ""))),
+            amount=_amount(claims.get("amt"), str(claims.get("cur", "")), lang),
             merchant=str(claims.get("mer", "")),
             order_id=str(claims.get("oid", "")),
             pa_req=fields["PaReq"],
@@ -137,7 +154,58 @@ def acs_routes(emulator: EmulatorAcquirer) -> list[BaseRoute]:
             md=fields["MD"],
         )
 
+    async def method(request: Request) -> HTMLResponse:
+        # the emulated issuer fingerprints nothing: a blank page the frame loads
+        return _render("method.html", "en")
+
+    async def challenge_2(request: Request) -> HTMLResponse:
+        fields = await _fields(request)
+        try:
+            claims = emulator.read_creq(fields["creq"])
+        except tokens.BadToken:
+            return _error(fields)
+        lang = _language(str(claims.get("lang", "")))
+        return _render(
+            "challenge2.html",
+            lang,
+            brand=BRANDS.get(str(claims.get("ps")), "3-D Secure"),
+            masked_pan=_spaced_mask(str(claims.get("pan", ""))),
+            amount=_amount(claims.get("amt"), str(claims.get("cur", "")), lang),
+            merchant=str(claims.get("mer", "")),
+            order_id=str(claims.get("oid", "")),
+            creq=fields["creq"],
+        )
+
+    async def authenticate_2(request: Request) -> HTMLResponse:
+        fields = await _fields(request)
+        code = None if fields.get("action") == "cancel" else fields.get("otp", "")
+        try:
+            cres, notification_url = emulator.answer_challenge(fields["creq"], code)
+        except tokens.BadToken:
+            return _error(fields)
+        if not valid_term_url(notification_url):
+            return _error(fields)
+        return _render(
+            "redirect2.html",
+            _language(fields.get("lang", "")),
+            notification_url=notification_url,
+            cres=cres,
+        )
+
     return [
+        Route("/emulator/3ds2/method", method, methods=["GET", "POST"], name="acs_3ds2_method"),
+        Route(
+            "/emulator/3ds2/challenge",
+            challenge_2,
+            methods=["GET", "POST"],
+            name="acs_3ds2_challenge",
+        ),
+        Route(
+            "/emulator/3ds2/authenticate",
+            authenticate_2,
+            methods=["POST"],
+            name="acs_3ds2_authenticate",
+        ),
         Route(
             "/emulator/challenge",
             challenge,
@@ -166,7 +234,7 @@ def valid_term_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-_FIELDS = ("PaReq", "MD", "TermUrl", "lang", "password", "action")
+_FIELDS = ("PaReq", "MD", "TermUrl", "lang", "password", "action", "creq", "otp")
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -181,7 +249,7 @@ async def _fields(request: Request) -> dict[str, str]:
     for name in _FIELDS:
         if name not in values and name in request.query_params:
             values[name] = request.query_params[name]
-    for name in ("PaReq", "MD", "TermUrl"):
+    for name in ("PaReq", "MD", "TermUrl", "creq"):
         values.setdefault(name, "")
     return values
 
@@ -221,10 +289,12 @@ def _spaced_mask(masked: str) -> str:
     return f"{head[:4]} {head[4:]}** **** {tail}"
 
 
-def _amount(amount: Any, currency: str) -> str:
+def _amount(amount: Any, currency: str, lang: str = "en") -> str:
+    """The amount with its currency, the decimal mark as the language writes it."""
     if not isinstance(amount, int):
         return ""
     known = money.CURRENCIES.get(currency)
     if known is None:
         return f"{amount} ({currency})"
-    return f"{money.format_major(amount, known)} {known.alpha}"
+    major = money.format_major(amount, known)
+    return f"{major.replace('.', ',') if lang == 'ru' else major} {known.alpha}"

@@ -10,6 +10,9 @@ import enum
 from dataclasses import dataclass
 
 ACS_PASSWORD = "12345678"
+#: the one-time code the emulated 3-D Secure 2 challenge accepts (BPC SDK tests: 000000 is
+#: their wrong one; here every other code is wrong)
+ACS_OTP = "123456"
 
 
 class Scenario(enum.Enum):
@@ -27,20 +30,62 @@ class Scenario(enum.Enum):
     THREE_DS_DECLINE = "three_ds_decline"
 
 
+class ThreeDS2(enum.Enum):
+    """What the emulated issuer answers a 3-D Secure 2 authentication of the card with."""
+
+    #: authenticated without a challenge (transStatus Y)
+    FRICTIONLESS = "frictionless"
+    #: a challenge: one-time code ``ACS_OTP`` authenticates (Y), any other fails (N)
+    CHALLENGE = "challenge"
+    #: authentication attempted (transStatus A, attempt ECI): the payment proceeds
+    ATTEMPT = "attempt"
+    #: frictionless with a negative result (transStatus N): declined with ``action_code``
+    NEGATIVE = "negative"
+
+
 @dataclass(frozen=True)
 class EmulatorCard:
     pan: str
     cvc: str
+    #: without 3-D Secure 2, or when the issuer speaks 3-D Secure 1 (``Scenario.CHALLENGE``:
+    #: the card is enrolled in 3DS1, password ``ACS_PASSWORD``)
     scenario: Scenario
     action_code: int
     description: str
+    #: the card is enrolled in 3-D Secure 2, with this outcome
+    three_ds2: ThreeDS2 | None = None
+
+    @property
+    def three_ds1(self) -> bool:
+        return self.scenario is Scenario.CHALLENGE
+
+    def speaks_3ds2(self, protocol: str) -> bool:
+        """3-D Secure 2 for a card enrolled in it: always when it knows only 3DS2, and for a
+        card enrolled in both when the protocol setting (``3ds1``/``3ds2``) says so."""
+        if self.three_ds2 is None:
+            return False
+        return protocol != "3ds1" or not self.three_ds1
 
 
 TEST_CARDS: dict[str, EmulatorCard] = {
     card.pan: card
     for card in (
-        EmulatorCard("4111111111111111", "123", Scenario.CHALLENGE, 0, "Visa, 3-DS enrolled"),
-        EmulatorCard("5555555555555599", "123", Scenario.CHALLENGE, 0, "Mastercard, 3-DS enrolled"),
+        EmulatorCard(
+            "4111111111111111",
+            "123",
+            Scenario.CHALLENGE,
+            0,
+            "Visa, 3-DS1 password / 3-DS2 frictionless",
+            ThreeDS2.FRICTIONLESS,
+        ),
+        EmulatorCard(
+            "5555555555555599",
+            "123",
+            Scenario.CHALLENGE,
+            0,
+            "Mastercard, 3-DS1 password / 3-DS2 challenge (code 123456)",
+            ThreeDS2.CHALLENGE,
+        ),
         EmulatorCard("4563960122001999", "347", Scenario.APPROVE, 0, "Visa, no 3-DS"),
         EmulatorCard("639002000000000003", "123", Scenario.APPROVE, 0, "Maestro, no 3-DS"),
         EmulatorCard(
@@ -59,7 +104,12 @@ TEST_CARDS: dict[str, EmulatorCard] = {
             "4444444499999999", "123", Scenario.THREE_DS_DECLINE, 151017, "3-DS communication error"
         ),
         EmulatorCard(
-            "4000001111111118", "123", Scenario.FRICTIONLESS_APPROVE, 0, "3-DS attempt, approved"
+            "4000001111111118",
+            "123",
+            Scenario.FRICTIONLESS_APPROVE,
+            0,
+            "3-DS2 attempt, approved",
+            ThreeDS2.ATTEMPT,
         ),
         EmulatorCard("5000001111111115", "123", Scenario.CHALLENGE, 0, "3-DS challenge, approved"),
         EmulatorCard(
@@ -68,6 +118,7 @@ TEST_CARDS: dict[str, EmulatorCard] = {
             Scenario.THREE_DS_DECLINE,
             341016,
             "3-DS2 frictionless, authentication negative",
+            ThreeDS2.NEGATIVE,
         ),
         EmulatorCard(
             "4444555511113333", "123", Scenario.APPROVE, 0, "no 3-DS; any other CVC -> 71015"

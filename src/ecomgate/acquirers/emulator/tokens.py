@@ -1,4 +1,5 @@
-"""Self-contained, signed 3-D Secure tokens (PaReq and PaRes) of the emulator.
+"""Self-contained, signed 3-D Secure tokens of the emulator: PaReq and PaRes (3-D Secure 1),
+CReq and CRes (3-D Secure 2).
 
 The emulator keeps no memory between ``authorize`` and ``complete_3ds``: everything it must
 know to finish a challenge travels in the tokens, so any gateway process sharing the secret
@@ -6,8 +7,9 @@ can finish a challenge another one started.
 
 Format: ``<payload>.<signature>``, both base64url without padding.  ``payload`` is compact
 JSON; ``signature`` is HMAC-SHA256 over ``"<kind>\\n<payload>"`` with the emulator secret.
-The kind ("pareq" / "pares") is inside the signed text and inside the payload, so a PaReq
-can never be replayed as a PaRes.  Tokens carry the masked PAN only: never a full PAN or CVC.
+The kind ("pareq", "pares", "creq", "cres") is inside the signed text and inside the
+payload, so a PaReq can never be replayed as a PaRes (nor a CReq as a CRes).  Tokens carry
+the masked PAN only: never a full PAN or CVC.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 
 PAREQ = "pareq"
 PARES = "pares"
+CREQ = "creq"
+CRES = "cres"
 MAX_TOKEN_LENGTH = 4096
 
 

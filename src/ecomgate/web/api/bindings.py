@@ -124,7 +124,7 @@ async def payment_order_binding(call: ApiCall) -> dict[str, Any]:
             "field": exc.field,
         }
     lang = language or result.order.language
-    body = answer(result, lang) | {"is3DSVer2": False}
+    body = {"is3DSVer2": False} | answer(result, lang)
     declined = result.next is Next.RETRY or (
         result.next is Next.REDIRECT and result.order.action_code != 0
     )

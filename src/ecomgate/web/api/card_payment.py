@@ -50,6 +50,9 @@ def answer(result: PaymentResult, language: str) -> dict[str, Any]:
 
 def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
     order = result.order
+    three_ds2 = three_ds2_step(result)
+    if three_ds2:
+        return three_ds2
     if result.next is Next.ACS and result.challenge is not None:
         return {
             "acsUrl": result.challenge.acs_url,
@@ -80,6 +83,31 @@ def _outcome(result: PaymentResult, language: str) -> dict[str, Any]:
         "displayErrorMessage": decline,
         **_decline_details(order.action_code, decline),
     }
+
+
+def three_ds2_step(result: PaymentResult) -> dict[str, Any]:
+    """Spec §3.9: the 3-D Secure 2 step the browser takes next ({} when none): the method
+    step (``threeDSMethodURL``, then 3ds/continue.do) or the challenge (``acsUrl`` with
+    ``packedCReq``: POST it as ``creq``)."""
+    if result.next is not Next.ACS:
+        return {}
+    if result.three_ds2_method is not None:
+        method = result.three_ds2_method
+        return {
+            "is3DSVer2": True,
+            "threeDSServerTransId": method.server_trans_id,
+            "threeDSMethodURL": method.method_url,
+            "threeDSMethodDataPacked": method.method_data,
+        }
+    if result.three_ds2_challenge is not None:
+        challenge = result.three_ds2_challenge
+        return {
+            "is3DSVer2": True,
+            "threeDSServerTransId": challenge.server_trans_id,
+            "acsUrl": challenge.acs_url,
+            "packedCReq": challenge.creq,
+        }
+    return {}
 
 
 def _decline_details(action_code: int, text: str) -> dict[str, str]:

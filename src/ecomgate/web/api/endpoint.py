@@ -33,7 +33,6 @@ UNSERVED_METHODS = frozenset(
     {
         "recurrentPayment",
         "installmentPayment",
-        "finish3dsVer2Payment",
         "verifyEnrollment",
         "getLastOrdersForMerchants",
         "getReceiptStatus",
@@ -42,8 +41,6 @@ UNSERVED_METHODS = frozenset(
         "applePay",
         "googlePay",
         "samsungPay",
-        # spec §3.9: the 3-D Secure 2 method step, under /payment/rest/3ds/ (issue 11)
-        "3ds/continue",
     }
 )
 MESSAGE_LANGUAGES = ("ru", "en")

@@ -77,8 +77,9 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
         }
         if order.approval_code:
             info["approvalCode"] = order.approval_code
-        if order.eci:
-            info["secureAuthInfo"] = {"eci": order.eci}
+        secure = secure_auth_info(order)
+        if secure:
+            info["secureAuthInfo"] = secure
         body["cardAuthInfo"] = info
     if order.auth_at is not None:
         body["authDateTime"] = order.auth_at
@@ -126,6 +127,29 @@ def extended_status(order: Order, language: str, terminal_id: str = "") -> dict[
     if order.features:
         body["features"] = list(order.features)
     return body
+
+
+def secure_auth_info(order: Order) -> dict[str, Any]:
+    """``cardAuthInfo.secureAuthInfo`` (spec §3.3): the ECI, and after 3-D Secure the
+    protocol version and ``threeDSInfo`` (3DS1: ``cavv``, ``xid``; 3DS2: ``cavv``,
+    ``threeDSServerTransId``, ``dsTransId``), with the issuer's ``transStatus``.  A failed
+    authentication is reported too (no CAVV then)."""
+    found = order.secure_auth
+    if found is None:
+        return {"eci": order.eci} if order.eci else {}
+    eci, auth = found
+    three_ds: dict[str, str] = {}
+    if auth.cavv:
+        three_ds["cavv"] = auth.cavv
+    if auth.is_3ds2:
+        three_ds["threeDSServerTransId"] = auth.server_trans_id
+        three_ds["dsTransId"] = auth.ds_trans_id
+    elif auth.xid:
+        three_ds["xid"] = auth.xid
+    if auth.trans_status:
+        three_ds["transStatus"] = auth.trans_status
+    info: dict[str, Any] = {"eci": eci} if eci else {}
+    return info | {"threeDSInfo": three_ds, "threeDSProtocolVersion": auth.version}
 
 
 def short_status(order: Order, language: str) -> dict[str, Any]:

@@ -92,6 +92,7 @@ _EN: dict[str, str] = {
     "err_generic": "Something went wrong. Please try again",
     # statuses
     "redirect_3ds": "Redirecting to your bank for verification…",
+    "checking_3ds": "Checking your card with your bank…",
     "expired_title": "Payment time has expired",
     "expired_text": "The time for entering card data has run out. Return to the shop and place the order again.",
     # result page
@@ -165,6 +166,7 @@ _RU: dict[str, str] = {
     "err_network": "Проблема со связью, попробуйте ещё раз",
     "err_generic": "Что-то пошло не так. Попробуйте ещё раз",
     "redirect_3ds": "Перенаправляем в ваш банк для подтверждения…",
+    "checking_3ds": "Проверяем карту в вашем банке…",
     "expired_title": "Время оплаты истекло",
     "expired_text": "Время на ввод данных карты закончилось. Вернитесь в магазин и оформите заказ заново.",
     "result_paid_title": "Заказ уже оплачен",
@@ -212,6 +214,7 @@ JS_KEYS: tuple[str, ...] = (
     "err_generic",
     "redirecting",
     "redirect_3ds",
+    "checking_3ds",
     "expired_title",
     "expired_text",
 )

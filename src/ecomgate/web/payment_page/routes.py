@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from ecomgate.domain import codes
 from ecomgate.domain.cards import AMEX
 from ecomgate.domain.codes import OrderStatus
-from ecomgate.domain.errors import GatewayError
+from ecomgate.domain.errors import GatewayError, OrderNotFound
 from ecomgate.domain.ids import normalize_order_id
 from ecomgate.domain.merchant import Merchant, Permission
 from ecomgate.domain.order import Order
@@ -34,6 +34,8 @@ from .rendering import STATIC_DIR, format_amount, make_environment
 
 STATIC_URL = "/payment/static"
 PROCESS_URL = "/payment/rest/processform.do"
+#: 3-D Secure 2: the page continues here after the 3DS method step
+CONTINUE_URL = "/payment/rest/3ds/continue.do"
 _PAGE_FILE = re.compile(r"(?:(?P<view>[A-Za-z0-9_-]+?)_)?payment_(?P<lang>[A-Za-z]{2})\.html")
 _ENV = make_environment()
 #: the page must never be cached or framed by another site
@@ -171,6 +173,7 @@ async def payment_page(request: Request) -> Response:
             mobile=view == "mobile" or order.page_view.upper() == "MOBILE",
             order=context,
             process_url=PROCESS_URL,
+            continue_url=CONTINUE_URL,
             lang_urls=lang_urls,
             error=error,
             now_ms=services.clock.now_ms(),
@@ -220,9 +223,38 @@ async def finish_3ds(request: Request) -> Response:
     return RedirectResponse(result.redirect_url, status_code=303)
 
 
+@_survives_outage
+async def finish_3ds2(request: Request) -> Response:
+    """The 3-D Secure 2 notification URL: the ACS posts the CRes here after the challenge;
+    the payment is authorised and the buyer redirected to the shop (or the page)."""
+    services: Services = request.app.state.services
+    form = await request.form()
+    cres = str(form.get("cres") or "")
+    lang = request.query_params.get("lang")
+    order_id = request.query_params.get("mdOrder", "")
+    try:
+        if not cres or not order_id:
+            raise OrderNotFound()
+        result = await payment.finish_3ds2(services, order_id=order_id, cres=cres, language=lang)
+    except DatabaseUnavailable:
+        raise
+    except GatewayError:
+        return _html(
+            "result.html",
+            404,
+            lang=i18n.normalize_lang(lang),
+            t=i18n.strings(lang),
+            kind="not_found",
+            order=None,
+            return_url="",
+        )
+    return RedirectResponse(result.redirect_url, status_code=303)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/payment/rest/finish3ds.do", finish_3ds, methods=["POST", "GET"]),
+        Route("/payment/rest/finish3dsVer2.do", finish_3ds2, methods=["POST"]),
         Route("/payment/merchants/{page}/{file}", payment_page, methods=["GET", "HEAD"]),
         Mount(STATIC_URL, app=StaticFiles(directory=STATIC_DIR), name="payment-static"),
     ]

@@ -6,7 +6,10 @@
  *   [, bindingNotNeeded=true when the "save card" box is unticked]
  * or, with a saved card chosen: MDORDER, bindingId, $CVC, language[, email]
  * and handle the JSON answer (errorCode is a string, absent means "0"):
- *   errorCode "0" + acsUrl/paReq/termUrl -> POST PaReq, MD, TermUrl to acsUrl (3-D Secure)
+ *   errorCode "0" + acsUrl/paReq/termUrl -> POST PaReq, MD, TermUrl to acsUrl (3-D Secure 1)
+ *   errorCode "0" + is3DSVer2 + threeDSMethodURL -> POST threeDSMethodData to it in a hidden
+ *       frame, then POST mdOrder to config.continueUrl (3ds/continue.do) and handle that answer
+ *   errorCode "0" + is3DSVer2 + acsUrl/packedCReq -> POST creq to acsUrl (3-D Secure 2 challenge)
  *   errorCode "0" + redirect             -> show info, location.assign(redirect)
  *   errorCode "0" + displayErrorMessage  -> declined attempt: top message, clear CVC, re-enable
  *   errorCode != "0"                     -> errorMessage at `field` (or at the top), re-enable
@@ -373,6 +376,72 @@
     f.submit();
   }
 
+  function postForm(action, fields, target) {
+    var f = document.createElement("form");
+    f.method = "post";
+    f.action = action;
+    f.hidden = true;
+    if (target) f.target = target;
+    fields.forEach(function (p) {
+      var i = document.createElement("input");
+      i.type = "hidden"; i.name = p[0]; i.value = p[1] == null ? "" : String(p[1]);
+      f.appendChild(i);
+    });
+    document.body.appendChild(f);
+    f.submit();
+    return f;
+  }
+
+  /* 3-D Secure 2: the method step in a hidden frame (at most 10 s, as the protocol allows),
+     then the gateway continues: frictionless -> redirect, or a challenge -> the ACS page. */
+  function runMethodStep(data) {
+    var url = safeUrl(data.threeDSMethodURL);
+    showStatus(t("checking_3ds"));
+    var done = false;
+    function proceed(completed) {
+      if (done) return;
+      done = true;
+      continueThreeDS2(completed ? "Y" : "N");
+    }
+    if (!url) { proceed(false); return; }
+    var frame = document.createElement("iframe");
+    frame.name = "threeds-method";
+    frame.hidden = true;
+    frame.title = "3-D Secure";
+    document.body.appendChild(frame);
+    postForm(url, [["threeDSMethodData", data.threeDSMethodDataPacked]], "threeds-method");
+    // listened to only now: the blank frame's own load must not count as the method's
+    frame.addEventListener("load", function () { proceed(true); });
+    setTimeout(function () { proceed(false); }, 10000);
+  }
+
+  function continueThreeDS2(completed) {
+    var body = new URLSearchParams();
+    body.append("mdOrder", CFG.orderId || "");
+    body.append("threeDSCompInd", completed);
+    body.append("language", CFG.lang || document.documentElement.lang || "en");
+    fetch(CFG.continueUrl || "/payment/rest/3ds/continue.do", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8", "Accept": "application/json" },
+      body: body.toString(),
+      credentials: "same-origin",
+      cache: "no-store"
+    }).then(function (resp) {
+      if (!resp.ok) throw new Error("HTTP " + resp.status);
+      return resp.json();
+    }).then(handleAnswer).catch(function () {
+      // the order's state decides what the buyer sees next
+      window.location.reload();
+    });
+  }
+
+  function postChallenge(data) {
+    var url = safeUrl(data.acsUrl);
+    if (!url) { setBusy(false); showAlert(t("err_generic")); return; }
+    showStatus(t("redirect_3ds"));
+    postForm(url, [["creq", data.packedCReq]]);
+  }
+
   function focusAlert() {
     if (els.alert.hidden) return;
     els.alert.focus({ preventScroll: true });
@@ -393,6 +462,8 @@
       }
       return;
     }
+    if (data.is3DSVer2 && data.threeDSMethodURL) { runMethodStep(data); return; }
+    if (data.is3DSVer2 && data.packedCReq) { postChallenge(data); return; }
     if (data.acsUrl) { postTo3ds(data); return; }
     if (data.redirect) {
       var url = safeUrl(data.redirect);

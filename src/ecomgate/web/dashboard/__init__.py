@@ -1,0 +1,1 @@
+"""The merchant back office and the operator console under ``/dashboard``."""
