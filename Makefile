@@ -53,8 +53,11 @@ security-report: $(STAMP)
 		tests/web/test_fuzz_methods.py tests/web/test_isolation.py \
 		| grep -E "closed after|chunked body|wrong passwords|refused on both|card-data scan|fuzz figures|passed|failed"
 
+# options: make bench BENCH_ARGS="--sizes 10000,1000000 --seconds 10" (python -m bench --help)
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 # every figure of docs/reliability.md and docs/security.md: the crash and failover tests
 # (written into docs/reliability.md), then the abuse, fuzz, isolation and card-data tests
