@@ -235,9 +235,9 @@ def valid_term_url(url: str, own_base_url: str = "") -> bool:
         return False
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    if own_base_url:
+    if own_base_url:  # the gateway's host (its processes may listen on several ports)
         own = urlsplit(own_base_url)
-        return (parts.scheme, parts.netloc.lower()) == (own.scheme, own.netloc.lower())
+        return parts.scheme == own.scheme and parts.hostname == (own.hostname or "").lower()
     return True
 
 
@@ -278,9 +278,11 @@ def _render(template: str, lang: str, *, status_code: int = 200, **context: Any)
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": (
                 f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-                # posts go to the gateway's own pages only; only the gateway's own pages
-                # may frame these (the 3-D Secure 2 method step runs in a hidden frame)
-                "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
+                # the result goes to the gateway (checked above), which redirects the
+                # buyer on to the shop: form-action covers that redirect too, so it stays
+                # open.  Only the gateway's own pages may frame these (the 3-D Secure 2
+                # method step runs in the payment page's hidden frame)
+                "form-action 'self' http: https:; frame-ancestors 'self'; base-uri 'none'"
             ),
             "X-Frame-Options": "SAMEORIGIN",
         },
